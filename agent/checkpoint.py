@@ -1,0 +1,174 @@
+"""Checkpoints: tensors plus plain metadata, written atomically, read without running code.
+
+Layout (a dict of plain types and tensors, so ``torch.load(weights_only=True)`` reads it):
+``format``, ``game``, ``network`` (kind, obs_shape, n_actions, hidden_sizes, dueling),
+``config``, ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
+such as an evaluation score), ``online`` (weights), and, unless saved for shipping,
+``target`` and ``optimizer``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from agent.config import ConfigError, DQNConfig, config_from_dict, config_to_dict
+from agent.dqn import DQNLearner
+
+FORMAT = "dqn-arcade/1"
+APP_VERSION = "1.0"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be written or used; the message is one line for the user."""
+
+
+def network_signature(learner: DQNLearner) -> dict[str, Any]:
+    c = learner.config
+    return {
+        "kind": c.network,
+        "obs_shape": list(learner.obs_shape),
+        "n_actions": learner.n_actions,
+        "hidden_sizes": list(c.hidden_sizes) if c.network == "mlp" else [],
+        "dueling": c.dueling,
+    }
+
+
+def save_checkpoint(
+    path: str | Path,
+    game: str,
+    learner: DQNLearner,
+    counters: dict[str, int],
+    info: dict[str, Any] | None = None,
+    for_shipping: bool = False,
+) -> Path:
+    """Write atomically: a temp file beside ``path``, fsynced, then renamed over it, so an
+    interrupted save leaves the previous checkpoint whole. ``for_shipping`` keeps only the
+    online weights, in half precision."""
+    path = Path(path)
+    weights = learner.online.state_dict()
+    if for_shipping:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "game": game,
+        "network": network_signature(learner),
+        "config": config_to_dict(learner.config),
+        "counters": {k: int(v) for k, v in counters.items()},
+        "versions": {"app": APP_VERSION, "torch": torch.__version__},
+        "info": dict(info or {}),
+        "online": {k: v.detach().cpu() for k, v in weights.items()},
+    }
+    if not for_shipping:
+        payload["target"] = {k: v.detach().cpu() for k, v in learner.target.state_dict().items()}
+        payload["optimizer"] = learner.optimizer.state_dict()
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            torch.save(payload, tmp)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except (OSError, RuntimeError) as error:
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise CheckpointError(f"cannot save {path}: {reason}") from None
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The checkpoint's contents, checked for shape; raises ``CheckpointError`` otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path}: refused, it holds objects other than tensors and plain data"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError):
+        raise CheckpointError(f"{path}: corrupt or truncated, not a readable checkpoint") from None
+    except Exception as error:  # torch raises a wide variety on garbage input
+        raise CheckpointError(f"{path}: unreadable ({type(error).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a DQN Arcade checkpoint")
+    required = ("game", "network", "config", "counters", "online")
+    missing = [k for k in required if k not in payload]
+    if missing:
+        raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
+    return payload
+
+
+def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
+    try:
+        return config_from_dict(payload["config"], f"{path} (config)")
+    except (ConfigError, TypeError, AttributeError) as error:
+        raise CheckpointError(str(error)) from None
+
+
+def load_into(
+    path: str | Path, game: str, learner: DQNLearner, with_optimizer: bool = True
+) -> dict[str, Any]:
+    """Load weights (and optimizer, when saved) into ``learner``; returns the payload.
+
+    Everything is checked before the learner is touched, so a bad file changes nothing.
+    """
+    payload = read_checkpoint(path)
+    if payload["game"] != game:
+        raise CheckpointError(f"{path}: made for {payload['game']!r}, not {game!r}")
+    expected = network_signature(learner)
+    if payload["network"] != expected:
+        raise CheckpointError(
+            f"{path}: network {_describe(payload['network'])} does not match "
+            f"this agent's {_describe(expected)}"
+        )
+    online = _float_state(payload["online"])
+    target = _float_state(payload.get("target", payload["online"]))
+    fresh_online, fresh_target = _copy_module(learner.online), _copy_module(learner.target)
+    try:
+        fresh_online.load_state_dict(online)
+        fresh_target.load_state_dict(target)
+        optimizer_state = payload.get("optimizer") if with_optimizer else None
+        if optimizer_state is not None:
+            fresh_optimizer = type(learner.optimizer)(
+                fresh_online.parameters(), **learner.optimizer.defaults
+            )
+            fresh_optimizer.load_state_dict(optimizer_state)
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CheckpointError(f"{path}: weights do not fit this network ({first_line})") from None
+    learner.online.load_state_dict(fresh_online.state_dict())
+    learner.target.load_state_dict(fresh_target.state_dict())
+    if optimizer_state is not None:
+        learner.optimizer.load_state_dict(fresh_optimizer.state_dict())
+    learner.updates = int(payload["counters"].get("updates", 0))
+    return payload
+
+
+def _float_state(state: Any) -> dict[str, torch.Tensor]:
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError("checkpoint weights are not a mapping of tensors")
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def _copy_module(module: torch.nn.Module) -> torch.nn.Module:
+    return copy.deepcopy(module)
+
+
+def _describe(signature: Any) -> str:
+    if not isinstance(signature, dict):
+        return "of unknown shape"
+    return f"{signature.get('kind')} {signature.get('obs_shape')}->{signature.get('n_actions')}"

@@ -1,0 +1,27 @@
+"""Where the networks run."""
+
+from __future__ import annotations
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` takes CUDA, then Apple's MPS, then the CPU; a named device must be present."""
+    if name not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {name!r}; choose from {', '.join(DEVICE_CHOICES)}")
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise ValueError(f"device {name!r} is not available on this machine")
+    return torch.device(name)
+
+
+def describe_device(device: torch.device) -> str:
+    """A short human name: ``CPU``, ``CUDA (NVIDIA H100)``, ``MPS``."""
+    if device.type == "cuda":
+        return f"CUDA ({torch.cuda.get_device_name(device)})"
+    return device.type.upper()

@@ -1,0 +1,107 @@
+"""The DQN learner: online and target networks and the update that ties them together."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from agent.config import DQNConfig
+from agent.networks import build_q_network
+from agent.replay import Batch
+
+
+def linear_epsilon(step: int, start: float, end: float, decay_steps: int) -> float:
+    """Epsilon falls linearly from ``start`` to ``end`` over ``decay_steps``, then stays."""
+    if decay_steps <= 0 or step >= decay_steps:
+        return end
+    return start + (end - start) * step / decay_steps
+
+
+def td_target(
+    reward: torch.Tensor,
+    discount: torch.Tensor,
+    terminated: torch.Tensor,
+    next_q_online: torch.Tensor,
+    next_q_target: torch.Tensor,
+    double: bool,
+) -> torch.Tensor:
+    """r + gamma^k * Q_target(s', a*) where a* is argmax of the online (Double DQN) or the
+    target network; no bootstrap past a terminal state (truncation still bootstraps)."""
+    if double:
+        best = next_q_online.argmax(dim=1, keepdim=True)
+    else:
+        best = next_q_target.argmax(dim=1, keepdim=True)
+    next_value = next_q_target.gather(1, best).squeeze(1)
+    return reward + discount * (1.0 - terminated.float()) * next_value
+
+
+class DQNLearner:
+    """Owns the networks and optimizer; acts epsilon-greedily and learns from replayed batches."""
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, ...],
+        n_actions: int,
+        config: DQNConfig,
+        device: torch.device,
+    ) -> None:
+        self.config = config
+        self.device = device
+        self.obs_shape = tuple(obs_shape)
+        self.n_actions = n_actions
+        self.online: nn.Module = build_q_network(
+            config.network, obs_shape, n_actions, config.hidden_sizes, config.dueling
+        ).to(device)
+        self.target: nn.Module = copy.deepcopy(self.online).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(
+            self.online.parameters(), lr=config.learning_rate, eps=config.adam_eps
+        )
+        self.updates = 0
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values of the online network for a batch of observations, as float32 numpy."""
+        with torch.inference_mode():
+            return self.online(torch.as_tensor(obs, device=self.device)).float().cpu().numpy()
+
+    def act(
+        self, obs: np.ndarray, epsilon: float, rng: np.random.Generator
+    ) -> tuple[int, np.ndarray, bool]:
+        """(action, Q-values of every action, whether the action was the greedy one)."""
+        q = self.q_values(obs[None])[0]
+        if rng.random() < epsilon:
+            return int(rng.integers(self.n_actions)), q, False
+        return int(q.argmax()), q, True
+
+    def update(self, batch: Batch) -> float:
+        """One gradient step on a replayed batch; returns the Huber loss."""
+        device = self.device
+        obs = torch.as_tensor(batch.obs, device=device)
+        next_obs = torch.as_tensor(batch.next_obs, device=device)
+        action = torch.as_tensor(batch.action, device=device)
+        reward = torch.as_tensor(batch.reward, device=device)
+        discount = torch.as_tensor(batch.discount, device=device)
+        terminated = torch.as_tensor(batch.terminated, device=device)
+
+        with torch.no_grad():
+            next_q_target = self.target(next_obs)
+            next_q_online = self.online(next_obs) if self.config.double_dqn else next_q_target
+            target = td_target(
+                reward, discount, terminated, next_q_online, next_q_target, self.config.double_dqn
+            )
+        q_taken = self.online(obs).gather(1, action[:, None]).squeeze(1)
+        loss = F.smooth_l1_loss(q_taken, target)
+
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.max_grad_norm > 0:
+            nn.utils.clip_grad_norm_(self.online.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+        self.updates += 1
+        return float(loss.detach())
+
+    def sync_target(self) -> None:
+        self.target.load_state_dict(self.online.state_dict())

@@ -1,0 +1,107 @@
+"""Q-networks: observations in, one Q-value per action out."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class DuelingHead(nn.Module):
+    """Q = V + A - mean(A) (Wang et al. 2016): value and advantage streams over shared features."""
+
+    def __init__(self, in_features: int, n_actions: int, hidden: int) -> None:
+        super().__init__()
+        self.value = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.advantage = nn.Sequential(
+            nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_actions)
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        advantage = self.advantage(features)
+        return self.value(features) + advantage - advantage.mean(dim=1, keepdim=True)
+
+
+def _head(in_features: int, n_actions: int, hidden: int, dueling: bool) -> nn.Module:
+    if dueling:
+        return DuelingHead(in_features, n_actions, hidden)
+    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_actions))
+
+
+class MLPQNetwork(nn.Module):
+    """For vector observations such as CartPole's four state numbers."""
+
+    def __init__(
+        self, obs_shape: tuple[int, ...], n_actions: int, hidden_sizes=(256, 256), dueling=False
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(obs_shape)
+        for size in hidden_sizes[:-1]:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        self.features = nn.Sequential(*layers)
+        self.head = _head(width, n_actions, hidden_sizes[-1], dueling)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(obs.float()))
+
+
+class FruitConvQNetwork(nn.Module):
+    """The fruit-catch seed's net: two 16-filter 3x3 convolutions, a dense 100, one output each."""
+
+    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, dueling: bool = False) -> None:
+        super().__init__()
+        channels, height, width = obs_shape
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, 16, 3),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.head = _head(16 * (height - 4) * (width - 4), n_actions, 100, dueling)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(obs.float()))
+
+
+class NatureQNetwork(nn.Module):
+    """Mnih et al. 2015: 32@8x8/4, 64@4x4/2, 64@3x3/1, dense 512, over 4 stacked 84x84 frames."""
+
+    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, dueling: bool = False) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(obs_shape[0], 32, 8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            width = self.features(torch.zeros(1, *obs_shape)).shape[1]
+        self.head = _head(width, n_actions, 512, dueling)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        # uint8 frames travel to the device as bytes; scaling here keeps the replay memory small.
+        return self.head(self.features(obs.float() / 255.0))
+
+
+def build_q_network(
+    kind: str,
+    obs_shape: tuple[int, ...],
+    n_actions: int,
+    hidden_sizes: tuple[int, ...] = (256, 256),
+    dueling: bool = False,
+) -> nn.Module:
+    """The network named ``kind`` for observations of ``obs_shape``."""
+    if kind == "mlp":
+        return MLPQNetwork(obs_shape, n_actions, hidden_sizes, dueling)
+    if kind == "fruit_conv":
+        return FruitConvQNetwork(obs_shape, n_actions, dueling)
+    if kind == "nature_cnn":
+        return NatureQNetwork(obs_shape, n_actions, dueling)
+    raise ValueError(f"unknown network {kind!r}")

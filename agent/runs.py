@@ -1,0 +1,262 @@
+"""Headless runs for the command line: train, evaluate, record."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+
+from agent.checkpoint import (
+    CheckpointError,
+    checkpoint_config,
+    load_into,
+    read_checkpoint,
+    save_checkpoint,
+)
+from agent.config import DQNConfig
+from agent.dqn import DQNLearner
+from agent.recording import GifRecorder
+from agent.trainer import Trainer, evaluate_policy, make_game_env
+from game.registry import GameSpec
+
+EVAL_SEED_BASE = 1_000_000  # evaluation envs use seeds far from the training env's
+PROGRESS_INTERVAL_S = 0.25
+
+
+@dataclass
+class TrainResult:
+    """Summary of a training run, as printed by ``--json``."""
+
+    game: str
+    env_steps: int
+    seconds: float
+    episodes: int
+    eval_returns: list[float] = field(default_factory=list)
+    checkpoint: str | None = None
+    interrupted: bool = False
+    solved: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        returns = np.asarray(self.eval_returns, dtype=float)
+        stats = {
+            "eval_mean": float(returns.mean()) if returns.size else None,
+            "eval_std": float(returns.std()) if returns.size else None,
+            "eval_min": float(returns.min()) if returns.size else None,
+            "eval_max": float(returns.max()) if returns.size else None,
+            "eval_episodes": int(returns.size),
+        }
+        return {
+            "game": self.game,
+            "env_steps": self.env_steps,
+            "seconds": round(self.seconds, 3),
+            "episodes": self.episodes,
+            **stats,
+            "checkpoint": self.checkpoint,
+            "interrupted": self.interrupted,
+            "solved": self.solved,
+        }
+
+
+class ProgressLine:
+    """One self-overwriting status line on a terminal (plain lines when not a terminal)."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self._last = 0.0
+
+    def update(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self._last < PROGRESS_INTERVAL_S):
+            return
+        if not self.tty and not force and now - self._last < 10.0:
+            return  # logs get a line every 10 s, not a flood
+        self._last = now
+        self.stream.write(("\r" + text + "\x1b[K") if self.tty else text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+
+
+class MetricsLog:
+    """CSV of episode ends and evaluations, written as they happen."""
+
+    COLUMNS = ("kind", "global_step", "seconds", "episode", "return", "epsilon", "loss",
+               "eval_mean", "eval_std")
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
+        self._csv = csv.writer(self._file)
+        if path.stat().st_size == 0:
+            self._csv.writerow(self.COLUMNS)
+
+    def write(self, **row: Any) -> None:
+        self._csv.writerow([_cell(row.get(c)) for c in self.COLUMNS])
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def train(
+    game: GameSpec,
+    config: DQNConfig,
+    device: torch.device,
+    *,
+    seed: int,
+    steps: int,
+    save_path: Path,
+    resume: Path | None = None,
+    stop_at: float | None = None,
+    progress: bool = True,
+    stream: TextIO = sys.stderr,
+) -> TrainResult:
+    """Train for ``steps`` env steps (or until a greedy evaluation reaches ``stop_at``).
+
+    Saves every ``config.save_every`` steps, at the end and on Ctrl+C; metrics go to a CSV
+    beside the checkpoint.
+    """
+    trainer = Trainer(game, config, device, seed=seed)
+    if resume is not None:
+        payload = load_into(resume, game.key, trainer.learner)
+        counters = payload["counters"]
+        trainer.global_step = int(counters.get("global_step", 0))
+        trainer.episode = int(counters.get("episode", 0))
+    metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))
+    bar = ProgressLine(stream, progress)
+    result = TrainResult(game=game.key, env_steps=0, seconds=0.0, episodes=0)
+    eval_every = config.eval_every or (steps if stop_at is not None else 0)
+    evaluations = 0
+    start = time.perf_counter()
+    end_step = trainer.global_step + steps
+
+    def save() -> None:
+        counters = {
+            "global_step": trainer.global_step,
+            "episode": trainer.episode,
+            "updates": trainer.learner.updates,
+        }
+        info = {"eval_mean": result.as_json()["eval_mean"], "seed": seed}
+        save_checkpoint(save_path, game.key, trainer.learner, counters, info)
+        result.checkpoint = str(save_path)
+
+    try:
+        while trainer.global_step < end_step:
+            report = trainer.step()
+            elapsed = time.perf_counter() - start
+            if report.episode_return is not None:
+                metrics.write(kind="episode", global_step=report.global_step, seconds=elapsed,
+                              episode=report.episode, epsilon=report.epsilon,
+                              loss=trainer.last_loss, **{"return": report.episode_return})
+            if eval_every and trainer.global_step % eval_every == 0:
+                seed_base = EVAL_SEED_BASE + evaluations * config.eval_episodes + seed * 7919
+                returns = trainer.evaluate(config.eval_episodes, seed_base)
+                evaluations += 1
+                result.eval_returns = returns.tolist()
+                metrics.write(kind="eval", global_step=trainer.global_step,
+                              seconds=time.perf_counter() - start, episode=trainer.episode,
+                              eval_mean=float(returns.mean()), eval_std=float(returns.std()))
+                if stop_at is not None and returns.mean() >= stop_at:
+                    result.solved = True
+                    break
+            if config.save_every and trainer.global_step % config.save_every == 0:
+                save()
+            bar.update(_progress_text(trainer, start, end_step))
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        result.env_steps = trainer.global_step
+        result.episodes = trainer.episode
+        result.seconds = time.perf_counter() - start
+        bar.update(_progress_text(trainer, start, end_step), force=True)
+        bar.finish()
+        metrics.close()
+    if not result.eval_returns and not result.interrupted:
+        result.eval_returns = trainer.evaluate(
+            config.eval_episodes, EVAL_SEED_BASE + seed * 7919
+        ).tolist()
+    save()
+    return result
+
+
+def _progress_text(trainer: Trainer, start: float, end_step: int) -> str:
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    recent = trainer.recent_returns
+    mean = f"{np.mean(recent):8.2f}" if recent else "       -"
+    loss = f"{trainer.last_loss:.4f}" if trainer.last_loss is not None else "-"
+    done = trainer.global_step / max(end_step, 1)
+    filled = int(20 * done)
+    return (
+        f"[{'#' * filled}{'.' * (20 - filled)}] {trainer.global_step:>9,} steps "
+        f"{trainer.global_step / elapsed:7.0f} steps/s  episodes {trainer.episode:>6}  "
+        f"mean return {mean}  eps {trainer.scheduled_epsilon:.3f}  loss {loss}"
+    )
+
+
+def load_agent(
+    game: GameSpec, checkpoint: Path, device: torch.device
+) -> tuple[DQNLearner, DQNConfig, dict[str, Any]]:
+    """A learner rebuilt from a checkpoint's own config, with its weights loaded."""
+    payload = read_checkpoint(checkpoint)
+    if payload["game"] != game.key:
+        raise CheckpointError(f"{checkpoint}: made for {payload['game']!r}, not {game.key!r}")
+    config = checkpoint_config(payload, checkpoint)
+    env = make_game_env(game, config, train=False)
+    learner = DQNLearner(
+        env.observation_space.shape, int(env.action_space.n), config, device
+    )
+    env.close()
+    load_into(checkpoint, game.key, learner, with_optimizer=False)
+    learner.online.eval()
+    return learner, config, payload
+
+
+def evaluate(
+    game: GameSpec, checkpoint: Path, device: torch.device, *, episodes: int, seed: int,
+    epsilon: float = 0.0,
+) -> np.ndarray:
+    learner, config, _ = load_agent(game, checkpoint, device)
+    return evaluate_policy(game, config, learner, episodes, seed, epsilon)
+
+
+def record(
+    game: GameSpec, checkpoint: Path, device: torch.device, *, out: Path, episodes: int,
+    fps: float | None, seed: int, epsilon: float = 0.0,
+) -> tuple[int, list[float]]:
+    """Write a GIF of ``episodes`` games of greedy play; returns (frames, returns)."""
+    learner, config, _ = load_agent(game, checkpoint, device)
+    env = make_game_env(game, config, train=False)
+    rng = np.random.default_rng(seed)
+    scale = 2 if game.key == "breakout" else 1
+    returns = []
+    with GifRecorder(out, fps or game.agent_fps, scale=scale) as gif:
+        for episode in range(episodes):
+            obs, _ = env.reset(seed=seed + episode)
+            gif.append(env.render())
+            done, total = False, 0.0
+            while not done:
+                action, _, _ = learner.act(obs, epsilon, rng)
+                obs, reward, terminated, truncated, _ = env.step(action)
+                total += float(reward)
+                gif.append(env.render())
+                done = terminated or truncated
+            returns.append(total)
+        frames = gif.frames
+    env.close()
+    return frames, returns

@@ -1,0 +1,218 @@
+"""The trainer: plays a game one env step at a time, remembers, learns, and says what happened.
+
+Each ``step()`` returns a ``StepReport`` so that the window can show every step and the command
+line can run flat out through the same code.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from agent.config import DQNConfig
+from agent.dqn import DQNLearner, linear_epsilon
+from agent.replay import ReplayBuffer
+from game.registry import GameSpec
+
+RECENT_EPISODES = 100  # window of the "mean return" statistic
+
+
+class MemoryBudgetError(RuntimeError):
+    """The replay memory asked for would not fit in the memory this machine has free."""
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux); None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def make_game_env(game: GameSpec, config: DQNConfig, *, train: bool, human: bool = False):
+    """The game's env with the config's env settings (fruit catch's grid size)."""
+    kwargs = {"grid_size": config.grid_size} if game.key == "fruit" else {}
+    return game.make_env(train=train, human=human, **kwargs)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one env step did. ``episode_return`` is set when a whole game ended."""
+
+    global_step: int
+    episode: int
+    action: int
+    q_values: tuple[float, ...]
+    greedy: bool
+    reward: float
+    terminated: bool
+    truncated: bool
+    episode_return: float | None
+    loss: float | None
+    epsilon: float
+
+
+class Trainer:
+    """DQN on one game: env, replay memory, learner, counters."""
+
+    def __init__(
+        self,
+        game: GameSpec,
+        config: DQNConfig,
+        device: torch.device,
+        seed: int = 0,
+    ) -> None:
+        self.game = game
+        self.config = config
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        self.env = make_game_env(game, config, train=True)
+        self.env.action_space.seed(seed)
+        obs_space = self.env.observation_space
+        frame_stack = obs_space.shape[0] if game.network == "nature_cnn" else 1
+        needed = ReplayBuffer.bytes_needed(
+            config.buffer_size, obs_space.shape, obs_space.dtype, frame_stack
+        )
+        free = available_memory_bytes()
+        if free is not None and needed > 0.8 * free:
+            raise MemoryBudgetError(
+                f"a replay memory of {config.buffer_size:,} transitions needs "
+                f"{needed / 2**30:.1f} GiB but only {free / 2**30:.1f} GiB is free; "
+                "lower buffer_size (--set buffer_size=N)"
+            )
+        self.replay = ReplayBuffer(
+            config.buffer_size,
+            obs_space.shape,
+            obs_space.dtype,
+            frame_stack=frame_stack,
+            gamma=config.gamma,
+            n_step=config.n_step,
+        )
+        self.learner = DQNLearner(obs_space.shape, int(self.env.action_space.n), config, device)
+        self.global_step = 0
+        self.episode = 0
+        self.episode_return = 0.0
+        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
+        self.last_loss: float | None = None
+        self.obs, _ = self.env.reset(seed=seed)
+
+    @property
+    def scheduled_epsilon(self) -> float:
+        c = self.config
+        return linear_epsilon(self.global_step, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps)
+
+    def frame(self) -> np.ndarray:
+        """The game as a person sees it, RGB."""
+        return self.env.render()
+
+    def step(
+        self,
+        *,
+        learn: bool = True,
+        epsilon: float | None = None,
+        action: int | None = None,
+        demo: bool = False,
+    ) -> StepReport:
+        """One env step. ``epsilon`` overrides the schedule; ``action`` (a human's) overrides the
+        agent's choice, whose Q-values are still reported; ``demo`` marks the transition."""
+        eps = self.scheduled_epsilon if epsilon is None else epsilon
+        chosen, q_values, greedy = self.learner.act(self.obs, eps, self.rng)
+        if action is not None:
+            chosen, greedy = int(action), int(action) == int(q_values.argmax())
+        next_obs, reward, terminated, truncated, info = self.env.step(chosen)
+        reward = float(reward)
+        stored_reward = float(np.clip(reward, -1.0, 1.0)) if self.config.clip_rewards else reward
+        if learn:
+            self.replay.add(self.obs, chosen, stored_reward, next_obs, terminated, truncated, demo)
+        self.global_step += 1
+        self.episode_return += reward
+
+        loss = None
+        if learn:
+            loss = self._learn()
+        episode_return = None
+        if terminated or truncated:
+            if info.get("game_over", True):
+                episode_return = self.episode_return
+                self.recent_returns.append(episode_return)
+                self.episode_return = 0.0
+                self.episode += 1
+            next_obs, _ = self.env.reset()
+        self.obs = next_obs
+        return StepReport(
+            global_step=self.global_step,
+            episode=self.episode,
+            action=chosen,
+            q_values=tuple(float(q) for q in q_values),
+            greedy=greedy,
+            reward=reward,
+            terminated=bool(terminated),
+            truncated=bool(truncated),
+            episode_return=episode_return,
+            loss=loss,
+            epsilon=eps,
+        )
+
+    def _learn(self) -> float | None:
+        """Train every ``train_frequency`` steps once warm; sync the target on schedule."""
+        c = self.config
+        loss = None
+        if self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0:
+            for _ in range(c.gradient_steps):
+                batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
+                loss = self.learner.update(batch)
+            self.last_loss = loss
+        if self.global_step % c.target_update_interval == 0:
+            self.learner.sync_target()
+        return loss
+
+    def restart_episode(self) -> None:
+        """Abandon the running episode (its return is not counted) and start a new one."""
+        self.replay.end_episode()
+        self.episode_return = 0.0
+        self.obs, _ = self.env.reset()
+
+    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
+        """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in fresh
+        envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
+        return evaluate_policy(self.game, self.config, self.learner, episodes, seed, epsilon)
+
+
+def evaluate_policy(
+    game: GameSpec,
+    config: DQNConfig,
+    learner: DQNLearner,
+    episodes: int,
+    seed: int,
+    epsilon: float = 0.0,
+) -> np.ndarray:
+    """Play ``episodes`` games at once, one batched forward pass a step; return each score."""
+    envs: list[gym.Env] = [make_game_env(game, config, train=False) for _ in range(episodes)]
+    rng = np.random.default_rng(seed)
+    obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+    returns = np.zeros(episodes)
+    running = list(range(episodes))
+    while running:
+        q = learner.q_values(np.stack([obs[i] for i in running]))
+        actions = q.argmax(axis=1)
+        explore = rng.random(len(running)) < epsilon
+        actions[explore] = rng.integers(learner.n_actions, size=int(explore.sum()))
+        still = []
+        for i, action in zip(running, actions):
+            obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
+            returns[i] += reward
+            if not (terminated or truncated):
+                still.append(i)
+        running = still
+    for env in envs:
+        env.close()
+    return returns

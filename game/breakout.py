@@ -1,0 +1,150 @@
+"""Breakout with the standard DQN preprocessing (Mnih et al. 2015, Machado et al. 2018 settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ale_py
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+gym.register_envs(ale_py)
+
+FRAME_SIZE = 84  # pixels, square
+STACK = 4  # frames the agent sees at once
+MAX_EPISODE_FRAMES = 108_000  # 30 minutes of play at 60 Hz, the usual evaluation cap
+
+
+def _area_weights(src: int, dst: int) -> np.ndarray:
+    """Matrix (dst, src) that averages source pixels into destination pixels by overlap."""
+    scale = src / dst
+    weights = np.zeros((dst, src), dtype=np.float32)
+    for i in range(dst):
+        start, end = i * scale, (i + 1) * scale
+        for j in range(int(start), min(int(np.ceil(end)), src)):
+            weights[i, j] = min(end, j + 1) - max(start, j)
+    return weights / scale
+
+
+class AtariDQNPreprocessing(gym.Wrapper):
+    """Turn a raw ALE game (frameskip 1, no sticky actions) into the DQN agent's view.
+
+    Observation: ``Box(0, 255, (4, 84, 84), uint8)``, the last four processed frames, oldest first.
+    Each processed frame is the pixel-wise max of the last two raw frames of an action repeat,
+    in grayscale, area-resized to 84x84.
+    Actions: the game's minimal action set (Breakout: NOOP, FIRE, RIGHT, LEFT).
+    Rewards: the game score, summed over the repeated frames; unclipped (clip in the learner).
+    Start: up to ``noop_max`` random no-ops, then FIRE, which launches the ball.
+    End: terminates at game over, or at each lost life when ``terminal_on_life_loss`` (a training
+    aid: the next ``reset`` then continues the same game); truncates after 108,000 frames.
+    After a lost life the wrapper presses FIRE itself, so a greedy agent can never stall the game.
+    ``info["game_over"]`` is true when the whole game (all lives) has ended.
+    ``render()`` returns the full-colour 210x160 frame last shown.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        frame_skip: int = 4,
+        noop_max: int = 30,
+        terminal_on_life_loss: bool = False,
+    ) -> None:
+        super().__init__(env)
+        self.frame_skip = frame_skip
+        self.noop_max = noop_max
+        self.terminal_on_life_loss = terminal_on_life_loss
+        self.observation_space = spaces.Box(0, 255, (STACK, FRAME_SIZE, FRAME_SIZE), np.uint8)
+        self._ale = env.unwrapped.ale
+        height, width = self._ale.getScreenDims()
+        self._rows = _area_weights(height, FRAME_SIZE)
+        self._cols = _area_weights(width, FRAME_SIZE).T.copy()
+        self._raw = np.zeros((2, height, width), dtype=np.uint8)
+        self._stack = np.zeros((STACK, FRAME_SIZE, FRAME_SIZE), dtype=np.uint8)
+        self._rgb = np.zeros((height, width, 3), dtype=np.uint8)
+        self._lives = 0
+        self._frames = 0
+        self._game_over = True
+        self._fire = env.unwrapped.get_action_meanings().index("FIRE")
+
+    def _frame(self) -> np.ndarray:
+        pooled = np.maximum(self._raw[0], self._raw[1]).astype(np.float32)
+        return np.rint(self._rows @ pooled @ self._cols).clip(0, 255).astype(np.uint8)
+
+    def _push(self, frame: np.ndarray, fill: bool = False) -> np.ndarray:
+        if fill:
+            self._stack[:] = frame
+        else:
+            self._stack[:-1] = self._stack[1:]
+            self._stack[-1] = frame
+        return self._stack.copy()
+
+    def _act(self, action: int) -> tuple[float, bool, bool]:
+        """Repeat ``action`` for frame_skip frames; returns (reward, game_over, truncated)."""
+        reward, game_over, truncated = 0.0, False, False
+        for i in range(self.frame_skip):
+            rgb, r, terminated, trunc, _ = self.env.step(action)
+            reward += float(r)
+            self._frames += 1
+            if i >= self.frame_skip - 2:
+                self._ale.getScreenGrayscale(self._raw[i - self.frame_skip + 2])
+            if terminated or trunc or self._frames >= MAX_EPISODE_FRAMES:
+                game_over, truncated = terminated, not terminated
+                self._ale.getScreenGrayscale(self._raw[0])
+                self._ale.getScreenGrayscale(self._raw[1])
+                break
+        if self.frame_skip == 1:
+            self._raw[0] = self._raw[1]  # no pair to pool over
+        self._rgb = rgb
+        return reward, game_over, truncated
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if self._game_over or seed is not None:
+            rgb, info = self.env.reset(seed=seed, options=options)
+            self._rgb, self._frames = rgb, 0
+            noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
+            for _ in range(noops):
+                self._rgb, _, terminated, truncated, _ = self.env.step(0)
+                if terminated or truncated:
+                    self._rgb, info = self.env.reset()
+        self._game_over = False
+        reward, game_over, truncated = self._act(self._fire)
+        self._lives = self._ale.lives()
+        self._ale.getScreenGrayscale(self._raw[0])
+        self._raw[1] = self._raw[0]
+        return self._push(self._frame(), fill=True), self._info()
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        reward, game_over, truncated = self._act(int(action))
+        lives = self._ale.lives()
+        life_lost = lives < self._lives
+        self._lives = lives
+        self._game_over = game_over or truncated
+        terminated = game_over or (life_lost and self.terminal_on_life_loss)
+        if life_lost and not self._game_over and not self.terminal_on_life_loss:
+            reward_fire, game_over, truncated = self._act(self._fire)
+            reward += reward_fire
+            self._game_over = game_over or truncated
+            terminated = terminated or game_over
+        obs = self._push(self._frame())
+        return obs, reward, terminated, truncated, self._info()
+
+    def _info(self) -> dict[str, Any]:
+        return {"lives": self._lives, "game_over": self._game_over}
+
+    def render(self) -> np.ndarray:
+        return self._rgb
+
+
+def make_breakout(frame_skip: int = 4, noop_max: int = 30, terminal_on_life_loss: bool = False):
+    """Breakout-v5 without sticky actions, under DQN preprocessing."""
+    env = gym.make(
+        "ALE/Breakout-v5",
+        frameskip=1,
+        repeat_action_probability=0.0,
+        full_action_space=False,
+        max_episode_steps=None,
+    )
+    return AtariDQNPreprocessing(env, frame_skip, noop_max, terminal_on_life_loss)

@@ -1,0 +1,105 @@
+"""One place that describes each game: how to make it, what its actions are called, how to play it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import gymnasium as gym
+
+from game.breakout import make_breakout
+from game.fruit_catch import FruitCatchEnv
+
+FRUIT_CATCH_ID = "FruitCatch-v0"
+if FRUIT_CATCH_ID not in gym.registry:
+    gym.register(FRUIT_CATCH_ID, entry_point=FruitCatchEnv)
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """Everything the agent, the command line and the window need to know about one game.
+
+    ``keymap`` maps key names (as pygame's ``key.name`` spells them) to actions; ``idle_action``
+    is what a human player does with no key held (``None``: repeat the last action).
+    ``agent_fps`` is the natural pace of one agent step on screen; ``human_fps`` that of one
+    human step (Breakout is played by people frame by frame, so its human env skips no frames).
+    """
+
+    key: str
+    title: str
+    env_id: str
+    action_names: tuple[str, ...]
+    network: str
+    agent_fps: float
+    human_fps: float
+    keymap: dict[str, int]
+    idle_action: int | None
+    make: Callable[..., gym.Env] = field(repr=False)
+    solved_score: float
+
+    def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
+        """An env rendering ``rgb_array``; ``train`` adds training-only aids, ``human`` suits people."""
+        return self.make(train=train, human=human, **kwargs)
+
+
+def _make_fruit(*, train: bool, human: bool, grid_size: int = 15) -> gym.Env:
+    return gym.make(FRUIT_CATCH_ID, render_mode="rgb_array", grid_size=grid_size)
+
+
+def _make_cartpole(*, train: bool, human: bool) -> gym.Env:
+    return gym.make("CartPole-v1", render_mode="rgb_array")
+
+
+def _make_breakout(*, train: bool, human: bool) -> gym.Env:
+    return make_breakout(frame_skip=1 if human else 4, terminal_on_life_loss=train)
+
+
+GAMES: dict[str, GameSpec] = {
+    "fruit": GameSpec(
+        key="fruit",
+        title="Fruit catch",
+        env_id=FRUIT_CATCH_ID,
+        action_names=("LEFT", "STAY", "RIGHT"),
+        network="fruit_conv",
+        agent_fps=8.0,
+        human_fps=5.0,
+        keymap={"left": 0, "a": 0, "right": 2, "d": 2},
+        idle_action=1,
+        make=_make_fruit,
+        solved_score=0.9,
+    ),
+    "cartpole": GameSpec(
+        key="cartpole",
+        title="CartPole",
+        env_id="CartPole-v1",
+        action_names=("PUSH LEFT", "PUSH RIGHT"),
+        network="mlp",
+        agent_fps=50.0,
+        human_fps=50.0,
+        keymap={"left": 0, "a": 0, "right": 1, "d": 1},
+        idle_action=None,
+        make=_make_cartpole,
+        solved_score=475.0,
+    ),
+    "breakout": GameSpec(
+        key="breakout",
+        title="Breakout",
+        env_id="ALE/Breakout-v5",
+        action_names=("NOOP", "FIRE", "RIGHT", "LEFT"),
+        network="nature_cnn",
+        agent_fps=15.0,
+        human_fps=60.0,
+        keymap={"space": 1, "up": 1, "right": 2, "d": 2, "left": 3, "a": 3},
+        idle_action=0,
+        make=_make_breakout,
+        solved_score=30.0,
+    ),
+}
+
+
+def get_game(key: str) -> GameSpec:
+    """The game called ``key``; raises ``KeyError`` naming the choices."""
+    try:
+        return GAMES[key]
+    except KeyError:
+        raise KeyError(f"unknown game {key!r}; choose from {', '.join(GAMES)}") from None
