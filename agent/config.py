@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,7 @@ _RANGES = (
     ("save_every", 0, _BIG),
     ("grid_size", 4, 256),
 )
+_FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FIELDS = {f.name: f for f in dataclasses.fields(DQNConfig)}
 _TYPES = typing.get_type_hints(DQNConfig)
 
@@ -98,6 +100,8 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif expected is float:
+        if isinstance(value, str) and _FLOAT_TEXT.fullmatch(value.strip()):
+            return float(value)  # YAML 1.1 (PyYAML) reads 1e-4, without a dot, as a string
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
     elif expected is str:
@@ -175,4 +179,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def config_to_dict(config: DQNConfig) -> dict[str, Any]:
     """Plain JSON-able values, for checkpoints and logs."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
+    }

@@ -114,10 +114,8 @@ class ReplayBuffer:
     ) -> None:
         """Store one transition; ``obs`` must be the ``next_obs`` of the previous call unless an
         episode ended there."""
-        if self._in_episode:
-            since = int(self.since_start[(self.pos - 1) % self.capacity]) + 1
-        else:
-            since = 0
+        previous = (self.pos - 1) % self.capacity
+        since = int(self.since_start[previous]) + 1 if self._in_episode else 0
         self._write(self._newest_frame(obs), action, reward, terminated, True, demo, since)
         self.transitions += 1
         self._in_episode = not (terminated or truncated)
@@ -126,6 +124,10 @@ class ReplayBuffer:
 
     def end_episode(self) -> None:
         """Forget the running episode, e.g. after the env was reset without a final transition."""
+        if self._in_episode and self.size:
+            # The newest entry's next observation was never stored; without this it would be
+            # paired with the next episode's first frame. It stays as a final observation.
+            self.starts_transition[(self.pos - 1) % self.capacity] = False
         self._in_episode = False
 
     def _age(self, index: np.ndarray) -> np.ndarray:
@@ -133,7 +135,9 @@ class ReplayBuffer:
         oldest = (self.pos - self.size) % self.capacity
         return (index - oldest) % self.capacity
 
-    def _sample_indices(self, count: int, rng: np.random.Generator, demo: bool | None) -> np.ndarray:
+    def _sample_indices(
+        self, count: int, rng: np.random.Generator, demo: bool | None
+    ) -> np.ndarray:
         chosen: list[np.ndarray] = []
         found = 0
         for _ in range(1000):
@@ -185,7 +189,7 @@ class ReplayBuffer:
         )
 
     def _n_step(self, index: np.ndarray):
-        """Discounted reward over up to n steps, stopping at an episode's end or the newest entry."""
+        """Discounted reward over up to n steps; stops at an episode's end or the newest entry."""
         reward = np.zeros(len(index), dtype=np.float32)
         discount = np.ones(len(index), dtype=np.float32)
         terminated = np.zeros(len(index), dtype=bool)

@@ -90,8 +90,17 @@ class ProgressLine:
 class MetricsLog:
     """CSV of episode ends and evaluations, written as they happen."""
 
-    COLUMNS = ("kind", "global_step", "seconds", "episode", "return", "epsilon", "loss",
-               "eval_mean", "eval_std")
+    COLUMNS = (
+        "kind",
+        "global_step",
+        "seconds",
+        "episode",
+        "return",
+        "epsilon",
+        "loss",
+        "eval_mean",
+        "eval_std",
+    )
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,17 +170,28 @@ def train(
             report = trainer.step()
             elapsed = time.perf_counter() - start
             if report.episode_return is not None:
-                metrics.write(kind="episode", global_step=report.global_step, seconds=elapsed,
-                              episode=report.episode, epsilon=report.epsilon,
-                              loss=trainer.last_loss, **{"return": report.episode_return})
+                metrics.write(
+                    kind="episode",
+                    global_step=report.global_step,
+                    seconds=elapsed,
+                    episode=report.episode,
+                    epsilon=report.epsilon,
+                    loss=trainer.last_loss,
+                    **{"return": report.episode_return},
+                )
             if eval_every and trainer.global_step % eval_every == 0:
                 seed_base = EVAL_SEED_BASE + evaluations * config.eval_episodes + seed * 7919
                 returns = trainer.evaluate(config.eval_episodes, seed_base)
                 evaluations += 1
                 result.eval_returns = returns.tolist()
-                metrics.write(kind="eval", global_step=trainer.global_step,
-                              seconds=time.perf_counter() - start, episode=trainer.episode,
-                              eval_mean=float(returns.mean()), eval_std=float(returns.std()))
+                metrics.write(
+                    kind="eval",
+                    global_step=trainer.global_step,
+                    seconds=time.perf_counter() - start,
+                    episode=trainer.episode,
+                    eval_mean=float(returns.mean()),
+                    eval_std=float(returns.std()),
+                )
                 if stop_at is not None and returns.mean() >= stop_at:
                     result.solved = True
                     break
@@ -218,9 +238,7 @@ def load_agent(
         raise CheckpointError(f"{checkpoint}: made for {payload['game']!r}, not {game.key!r}")
     config = checkpoint_config(payload, checkpoint)
     env = make_game_env(game, config, train=False)
-    learner = DQNLearner(
-        env.observation_space.shape, int(env.action_space.n), config, device
-    )
+    learner = DQNLearner(env.observation_space.shape, int(env.action_space.n), config, device)
     env.close()
     load_into(checkpoint, game.key, learner, with_optimizer=False)
     learner.online.eval()
@@ -228,7 +246,12 @@ def load_agent(
 
 
 def evaluate(
-    game: GameSpec, checkpoint: Path, device: torch.device, *, episodes: int, seed: int,
+    game: GameSpec,
+    checkpoint: Path,
+    device: torch.device,
+    *,
+    episodes: int,
+    seed: int,
     epsilon: float = 0.0,
 ) -> np.ndarray:
     learner, config, _ = load_agent(game, checkpoint, device)
@@ -236,8 +259,15 @@ def evaluate(
 
 
 def record(
-    game: GameSpec, checkpoint: Path, device: torch.device, *, out: Path, episodes: int,
-    fps: float | None, seed: int, epsilon: float = 0.0,
+    game: GameSpec,
+    checkpoint: Path,
+    device: torch.device,
+    *,
+    out: Path,
+    episodes: int,
+    fps: float | None,
+    seed: int,
+    epsilon: float = 0.0,
 ) -> tuple[int, list[float]]:
     """Write a GIF of ``episodes`` games of greedy play; returns (frames, returns)."""
     learner, config, _ = load_agent(game, checkpoint, device)

@@ -108,7 +108,9 @@ class Trainer:
     @property
     def scheduled_epsilon(self) -> float:
         c = self.config
-        return linear_epsilon(self.global_step, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps)
+        return linear_epsilon(
+            self.global_step, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps
+        )
 
     def frame(self) -> np.ndarray:
         """The game as a person sees it, RGB."""
@@ -207,7 +209,7 @@ def evaluate_policy(
         explore = rng.random(len(running)) < epsilon
         actions[explore] = rng.integers(learner.n_actions, size=int(explore.sum()))
         still = []
-        for i, action in zip(running, actions):
+        for i, action in zip(running, actions, strict=True):
             obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
             returns[i] += reward
             if not (terminated or truncated):

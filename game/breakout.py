@@ -55,6 +55,7 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self.noop_max = noop_max
         self.terminal_on_life_loss = terminal_on_life_loss
         self.observation_space = spaces.Box(0, 255, (STACK, FRAME_SIZE, FRAME_SIZE), np.uint8)
+        self.render_mode = "rgb_array"
         self._ale = env.unwrapped.ale
         height, width = self._ale.getScreenDims()
         self._rows = _area_weights(height, FRAME_SIZE)

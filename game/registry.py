@@ -1,9 +1,9 @@
-"""One place that describes each game: how to make it, what its actions are called, how to play it."""
+"""One place that describes each game: how to make it, name its actions and play it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import gymnasium as gym
 
@@ -38,7 +38,7 @@ class GameSpec:
     solved_score: float
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
-        """An env rendering ``rgb_array``; ``train`` adds training-only aids, ``human`` suits people."""
+        """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people."""
         return self.make(train=train, human=human, **kwargs)
 
 

@@ -1,0 +1,146 @@
+"""Benchmark runner: prints every speed and memory figure in the README's table.
+
+    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
+
+Figures: CartPole and fruit catch time to solve (whole `main.py train` processes, several
+seeds), Breakout env steps/s in the learning phase on CPU, replay memory per stored Breakout
+transition, and (when CUDA is present) Breakout steps/s on the GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def machine() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    threads = torch.get_num_threads()
+    return f"{os.cpu_count()} cores, {cpu}, torch {torch.__version__}, {threads} threads"
+
+
+def time_to_solve(game: str, stop_at: float, seeds: list[int], max_steps: int) -> None:
+    """Whole `train --stop-at` processes; prints median seconds and steps over seeds."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            start = time.perf_counter()
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "main.py"),
+                    "train",
+                    game,
+                    "--steps",
+                    str(max_steps),
+                    "--stop-at",
+                    str(stop_at),
+                    "--seed",
+                    str(seed),
+                    "--json",
+                    "--save",
+                    f"{tmp}/{game}-{seed}.pt",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                check=False,
+            )
+            wall = time.perf_counter() - start
+            summary = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append((wall, summary["env_steps"], summary["solved"], summary["seconds"]))
+            print(
+                f"  {game} seed {seed}: {'solved' if summary['solved'] else 'NOT solved'} at "
+                f"{summary['env_steps']:,} steps, {summary['seconds']:.1f} s training, "
+                f"{wall:.1f} s whole process",
+                flush=True,
+            )
+    walls = [r[0] for r in rows]
+    steps = [r[1] for r in rows]
+    solved = sum(r[2] for r in rows)
+    print(
+        f"{game} time to solve (stop-at {stop_at}): median {statistics.median(walls):.1f} s "
+        f"whole process (max {max(walls):.1f} s), median {statistics.median(steps):,.0f} steps "
+        f"(max {max(steps):,}), solved {solved}/{len(rows)}",
+        flush=True,
+    )
+
+
+def breakout_cpu_speed(steps: int) -> None:
+    """Env steps/s with one batch-32 update every 4 steps (the learning phase), Nature CNN."""
+    import torch
+
+    from agent.config import load_config
+    from agent.trainer import Trainer
+    from game.registry import GAMES
+
+    config = load_config("breakout", overrides={"buffer_size": 20_000, "learning_starts": 1_000})
+    trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"), seed=0)
+    while trainer.global_step < config.learning_starts:
+        trainer.step()
+    start, first = time.perf_counter(), trainer.global_step
+    while trainer.global_step < first + steps:
+        trainer.step()
+    rate = steps / (time.perf_counter() - start)
+    print(
+        f"breakout CPU learning phase: {rate:.0f} env steps/s "
+        f"({rate / config.train_frequency:.0f} updates/s, batch {config.batch_size})",
+        flush=True,
+    )
+
+
+def breakout_replay_memory() -> None:
+    import numpy as np
+
+    from agent.replay import ReplayBuffer
+
+    capacity = 100_000
+    buffer = ReplayBuffer(capacity, (4, 84, 84), np.uint8, frame_stack=4)
+    per = buffer.nbytes / capacity
+    print(
+        f"breakout replay memory: {per:,.0f} bytes per stored transition "
+        f"({per / 1000:.2f} KB); 1M transitions = {per * 1e6 / 2**30:.2f} GiB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer seeds and steps")
+    parser.add_argument(
+        "--only", nargs="*", default=None, choices=["cartpole", "fruit", "breakout-cpu", "memory"]
+    )
+    args = parser.parse_args()
+    chosen = set(args.only or ["cartpole", "fruit", "breakout-cpu", "memory"])
+    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    print(f"machine: {machine()}", flush=True)
+    if "memory" in chosen:
+        breakout_replay_memory()
+    if "fruit" in chosen:
+        time_to_solve("fruit", 0.9, seeds, 30_000)
+    if "cartpole" in chosen:
+        time_to_solve("cartpole", 475, seeds, 50_000)
+    if "breakout-cpu" in chosen:
+        breakout_cpu_speed(500 if args.quick else 2_000)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Shared test setup: headless pygame and the repo root on ``sys.path``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# Before anything imports pygame: no window and no sound device in tests.
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# Breakout resizes each frame with small numpy matmuls; a multi-threaded OpenBLAS spins on a busy
+# 2-core machine and makes them 10x slower. Read once, when numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

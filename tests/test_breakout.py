@@ -1,0 +1,271 @@
+"""Breakout under DQN preprocessing: frames, stacking, seeding, lives and game over."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from game import breakout
+from game.breakout import FRAME_SIZE, STACK, AtariDQNPreprocessing, _area_weights, make_breakout
+
+NOOP, FIRE, RIGHT, LEFT = 0, 1, 2, 3
+MAX_STEPS = 2_000  # agent steps; a random or idle policy loses all five lives well within this
+
+
+def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area-average resize via integrals of the piecewise-constant image (independent reference)."""
+
+    def along_rows(a: np.ndarray, dst: int) -> np.ndarray:
+        src = a.shape[0]
+        integral = np.concatenate([np.zeros((1, a.shape[1])), np.cumsum(a, axis=0)])
+        edges = np.linspace(0.0, src, dst + 1)
+        at_edges = np.stack(
+            [np.interp(edges, np.arange(src + 1), integral[:, k]) for k in range(a.shape[1])], 1
+        )
+        return np.diff(at_edges, axis=0) / (src / dst)
+
+    return along_rows(along_rows(image.astype(np.float64), height).T, width).T
+
+
+def reference_frame(gray: np.ndarray) -> np.ndarray:
+    return np.rint(area_resize(gray, FRAME_SIZE, FRAME_SIZE))
+
+
+def assert_close_to_reference(frame: np.ndarray, gray: np.ndarray) -> None:
+    # Rounding exact .5 averages may go either way, so allow one grey level.
+    diff = np.abs(frame.astype(np.int16) - reference_frame(gray))
+    assert diff.max() <= 1
+    assert (diff > 0).mean() < 0.01
+
+
+def ale(env: AtariDQNPreprocessing):
+    return env.unwrapped.ale
+
+
+def rollout(env, actions, seed: int) -> list[tuple]:
+    obs, info = env.reset(seed=seed)
+    out = [(obs, info)]
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(action)
+        out.append((obs, reward, terminated, truncated, info))
+        if terminated or truncated:
+            break
+    return out
+
+
+def play_until_end(env, rng: np.random.Generator | None = None) -> tuple[list[dict], tuple]:
+    """Step randomly (NOOP without ``rng``) until the episode ends; returns infos and last step."""
+    infos = []
+    for _ in range(MAX_STEPS):
+        action = NOOP if rng is None else int(rng.integers(4))
+        obs, reward, terminated, truncated, info = env.step(action)
+        infos.append(info)
+        if terminated or truncated:
+            return infos, (obs, reward, terminated, truncated, info)
+    raise AssertionError(f"episode did not end within {MAX_STEPS} steps")
+
+
+@pytest.fixture
+def env() -> AtariDQNPreprocessing:
+    env = make_breakout()
+    yield env
+    env.close()
+
+
+def test_observation_is_a_stack_of_four_84x84_uint8_frames(env) -> None:
+    assert env.observation_space.shape == (STACK, FRAME_SIZE, FRAME_SIZE) == (4, 84, 84)
+    assert env.observation_space.dtype == np.uint8
+    assert env.action_space.n == 4
+    assert env.unwrapped.get_action_meanings() == ["NOOP", "FIRE", "RIGHT", "LEFT"]
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    assert obs in env.observation_space
+    assert info == {"lives": 5, "game_over": False}
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        obs, reward, terminated, truncated, info = env.step(int(rng.integers(4)))
+        assert obs in env.observation_space
+        assert isinstance(reward, float)
+    assert obs.max() > obs.min()  # the playfield is visible, not a blank frame
+
+
+def test_reset_fills_the_stack_with_the_current_frame(env) -> None:
+    for seed in (0, 1):
+        obs, _ = env.reset(seed=seed)
+        for i in range(1, STACK):
+            np.testing.assert_array_equal(obs[i], obs[0])
+        assert_close_to_reference(obs[-1], ale(env).getScreenGrayscale())
+
+
+def test_step_shifts_the_stack_by_one_frame(env) -> None:
+    obs, _ = env.reset(seed=0)
+    history = [obs]
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        history.append(env.step(int(rng.integers(4)))[0])
+    for before, after in zip(history, history[1:], strict=False):
+        np.testing.assert_array_equal(after[:3], before[1:])
+    # Returned stacks are independent copies, and the newest frame changes as the ball moves.
+    assert len({h[-1].tobytes() for h in history}) > 10
+
+
+def test_newest_frame_is_the_max_of_the_last_two_raw_frames(env) -> None:
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(RIGHT)
+    state = ale(env).cloneState()
+    frame_before = ale(env).getEpisodeFrameNumber()
+    obs, *_ = env.step(LEFT)
+    assert ale(env).getEpisodeFrameNumber() - frame_before == 4  # frame_skip 4
+
+    ale(env).restoreState(state)  # replay the same four raw frames by hand
+    grays = []
+    for _ in range(4):
+        env.env.step(LEFT)
+        grays.append(ale(env).getScreenGrayscale().copy())
+    pooled = np.maximum(grays[2], grays[3])
+    assert not np.array_equal(reference_frame(pooled), reference_frame(grays[3]))  # pooling shows
+    assert_close_to_reference(obs[-1], pooled)
+
+
+def test_area_weights_rows_sum_to_one() -> None:
+    for src, dst in [(210, 84), (160, 84), (84, 84), (7, 3), (40, 84)]:
+        weights = _area_weights(src, dst)
+        assert weights.shape == (dst, src)
+        assert (weights >= 0).all()
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(_area_weights(84, 84), np.eye(84, dtype=np.float32))
+
+
+def test_area_weights_match_an_integral_reference() -> None:
+    image = np.random.default_rng(0).integers(0, 256, size=(210, 160)).astype(np.float32)
+    resized = _area_weights(210, 84) @ image @ _area_weights(160, 84).T
+    np.testing.assert_allclose(resized, area_resize(image, 84, 84), atol=1e-2)
+
+
+@pytest.mark.parametrize("value", [0, 1, 87, 128, 254, 255])
+def test_resizing_a_constant_image_keeps_the_constant(value: int) -> None:
+    rows, cols = _area_weights(210, 84), _area_weights(160, 84).T
+    image = np.full((210, 160), value, dtype=np.float32)
+    resized = np.rint(rows @ image @ cols).clip(0, 255).astype(np.uint8)
+    assert resized.shape == (84, 84)
+    assert (resized == value).all()
+
+
+def test_render_returns_the_full_colour_frame(env) -> None:
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.shape == (210, 160, 3) and frame.dtype == np.uint8
+    np.testing.assert_array_equal(frame, ale(env).getScreenRGB())
+    for action in (FIRE, RIGHT, RIGHT, LEFT):
+        env.step(action)
+        frame = env.render()
+        assert frame.shape == (210, 160, 3) and frame.dtype == np.uint8
+        np.testing.assert_array_equal(frame, ale(env).getScreenRGB())
+
+
+def assert_same_rollout(a: list[tuple], b: list[tuple]) -> None:
+    assert len(a) == len(b)
+    for step_a, step_b in zip(a, b, strict=True):
+        np.testing.assert_array_equal(step_a[0], step_b[0])
+        assert step_a[1:] == step_b[1:]
+
+
+def test_same_seed_gives_the_same_trajectory() -> None:
+    actions = np.random.default_rng(42).integers(4, size=60).tolist()
+    first, second = make_breakout(), make_breakout()
+    run = rollout(first, actions, seed=3)
+    assert_same_rollout(run, rollout(second, actions, seed=3))
+    # Reseeding an env that has already played replays it too.
+    assert_same_rollout(run, rollout(first, actions, seed=3))
+
+
+def test_seed_picks_the_number_of_noops_at_the_start() -> None:
+    def starts(noop_max: int) -> set[bytes]:
+        env = make_breakout(noop_max=noop_max)
+        return {rollout(env, [NOOP] * 8, seed=s)[-1][0].tobytes() for s in range(6)}
+
+    assert len(starts(30)) > 1
+    assert len(starts(0)) == 1
+
+
+def test_life_loss_is_terminal_when_asked_and_reset_continues_the_game() -> None:
+    env = make_breakout(terminal_on_life_loss=True)
+    rng = np.random.default_rng(0)
+    _, info = env.reset(seed=0)
+    assert info == {"lives": 5, "game_over": False}
+    lives = 5
+    while lives > 1:
+        infos, (_, _, terminated, truncated, info) = play_until_end(env, rng)
+        assert [i["lives"] for i in infos[:-1]] == [lives] * (len(infos) - 1)
+        assert terminated and not truncated
+        assert info == {"lives": lives - 1, "game_over": False}
+        frame_number = ale(env).getEpisodeFrameNumber()
+
+        obs, info = env.reset()
+        assert info == {"lives": lives - 1, "game_over": False}  # same game, not back to 5
+        assert ale(env).getEpisodeFrameNumber() > frame_number  # the ALE game was not reset
+        for i in range(1, STACK):
+            np.testing.assert_array_equal(obs[i], obs[0])
+        lives -= 1
+
+    _, (_, _, terminated, _, info) = play_until_end(env, rng)
+    assert terminated
+    assert info == {"lives": 0, "game_over": True}
+    _, info = env.reset()
+    assert info == {"lives": 5, "game_over": False}
+    assert ale(env).getEpisodeFrameNumber() < 200  # a fresh game
+
+
+@pytest.mark.parametrize("policy", ["random", "noop"])
+def test_without_life_loss_terminal_the_episode_runs_to_game_over(policy: str) -> None:
+    env = make_breakout(terminal_on_life_loss=False)
+    rng = np.random.default_rng(5) if policy == "random" else None
+    env.reset(seed=1)
+    # An idle agent still reaches game over: the wrapper presses FIRE after each lost life.
+    infos, (_, _, terminated, truncated, info) = play_until_end(env, rng)
+    lives = [i["lives"] for i in infos]
+    assert lives == sorted(lives, reverse=True)
+    assert set(lives) == {5, 4, 3, 2, 1, 0}
+    assert not any(i["game_over"] for i in infos[:-1])
+    assert terminated and not truncated
+    assert info == {"lives": 0, "game_over": True}
+    _, info = env.reset()
+    assert info == {"lives": 5, "game_over": False}
+
+
+def test_episode_truncates_at_the_frame_cap(monkeypatch) -> None:
+    monkeypatch.setattr(breakout, "MAX_EPISODE_FRAMES", 40)
+    env = make_breakout(terminal_on_life_loss=True)
+    env.reset(seed=0)
+    steps = 0
+    truncated = False
+    while not truncated and steps < 20:
+        _, _, terminated, truncated, info = env.step(RIGHT)
+        steps += 1
+    assert truncated and not terminated
+    assert 40 // 4 - 1 <= steps <= 40 // 4  # 40 frames, 4 a step (the FIRE at reset may count)
+    assert info["game_over"] is True  # the game cannot go on, so the next reset starts anew
+    _, info = env.reset()
+    assert info == {"lives": 5, "game_over": False}
+    assert ale(env).getEpisodeFrameNumber() < 200
+    _, _, terminated, truncated, _ = env.step(RIGHT)
+    assert not terminated and not truncated  # the frame count restarted with the game
+
+
+def test_frame_skip_1_steps_one_frame_at_a_time() -> None:
+    env = make_breakout(frame_skip=1)
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8
+    assert info == {"lives": 5, "game_over": False}
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        frame_number = ale(env).getEpisodeFrameNumber()
+        next_obs, _, terminated, truncated, info = env.step(int(rng.integers(4)))
+        assert ale(env).getEpisodeFrameNumber() == frame_number + 1
+        np.testing.assert_array_equal(next_obs[:3], obs[1:])
+        # No pair to pool over: the newest frame is the current screen.
+        assert_close_to_reference(next_obs[-1], ale(env).getScreenGrayscale())
+        assert env.render().shape == (210, 160, 3)
+        assert not (terminated or truncated)
+        obs = next_obs
