@@ -62,7 +62,8 @@ def save_checkpoint(
         "network": network_signature(learner),
         "config": config_to_dict(learner.config),
         "counters": {k: int(v) for k, v in counters.items()},
-        "versions": {"app": APP_VERSION, "torch": torch.__version__},
+        # str(): torch.__version__ is a TorchVersion, which weights_only loading refuses.
+        "versions": {"app": APP_VERSION, "torch": str(torch.__version__)},
         "info": dict(info or {}),
         "online": {k: v.detach().cpu() for k, v in weights.items()},
     }
@@ -80,10 +81,13 @@ def save_checkpoint(
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
-    except (OSError, RuntimeError) as error:
+    except BaseException as error:
+        # Whatever stopped the save (a full disk, Ctrl+C), leave no half-written temp file.
         if tmp_name:
             Path(tmp_name).unlink(missing_ok=True)
-        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        if not isinstance(error, (OSError, RuntimeError)):
+            raise
+        reason = getattr(error, "strerror", None) or (str(error).splitlines() or ["failed"])[0]
         raise CheckpointError(f"cannot save {path}: {reason}") from None
     return path
 
@@ -93,9 +97,17 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not _archive_intact(path):
+        raise CheckpointError(f"{path}: corrupt or truncated, not a readable checkpoint")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as error:
+        # torch reports damaged bytes as unpickling errors too; only a global is an attempt
+        # to import (and maybe run) code.
+        if "global" not in str(error).lower():
+            raise CheckpointError(
+                f"{path}: corrupt or truncated, not a readable checkpoint"
+            ) from None
         raise CheckpointError(
             f"{path}: refused, it holds objects other than tensors and plain data"
         ) from None
@@ -109,7 +121,24 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     missing = [k for k in required if k not in payload]
     if missing:
         raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
+    kinds = {"game": str, "network": dict, "config": dict, "counters": dict, "online": dict}
+    malformed = [k for k, kind in kinds.items() if not isinstance(payload[k], kind)]
+    counters = payload["counters"]
+    if isinstance(counters, dict) and not all(isinstance(v, int) for v in counters.values()):
+        malformed.append("counters")
+    if malformed:
+        raise CheckpointError(f"{path}: malformed checkpoint, bad {', '.join(malformed)}")
     return payload
+
+
+def _archive_intact(path: Path) -> bool:
+    """Whether ``path`` is a zip archive (torch.save's format) whose CRC32s all match: torch
+    itself does not check them, so flipped bytes in the weights would otherwise load."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except Exception:  # zipfile raises many kinds on garbage
+        return False
 
 
 def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
@@ -135,8 +164,8 @@ def load_into(
             f"{path}: network {_describe(payload['network'])} does not match "
             f"this agent's {_describe(expected)}"
         )
-    online = _float_state(payload["online"])
-    target = _float_state(payload.get("target", payload["online"]))
+    online = _float_state(payload["online"], path)
+    target = _float_state(payload.get("target", payload["online"]), path)
     fresh_online, fresh_target = _copy_module(learner.online), _copy_module(learner.target)
     try:
         fresh_online.load_state_dict(online)
@@ -158,9 +187,9 @@ def load_into(
     return payload
 
 
-def _float_state(state: Any) -> dict[str, torch.Tensor]:
+def _float_state(state: Any, path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError("checkpoint weights are not a mapping of tensors")
+        raise CheckpointError(f"{path}: weights are not a mapping of tensors")
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 

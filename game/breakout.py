@@ -55,7 +55,6 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self.noop_max = noop_max
         self.terminal_on_life_loss = terminal_on_life_loss
         self.observation_space = spaces.Box(0, 255, (STACK, FRAME_SIZE, FRAME_SIZE), np.uint8)
-        self.render_mode = "rgb_array"
         self._ale = env.unwrapped.ale
         height, width = self._ale.getScreenDims()
         self._rows = _area_weights(height, FRAME_SIZE)
@@ -143,6 +142,7 @@ def make_breakout(frame_skip: int = 4, noop_max: int = 30, terminal_on_life_loss
     """Breakout-v5 without sticky actions, under DQN preprocessing."""
     env = gym.make(
         "ALE/Breakout-v5",
+        render_mode="rgb_array",
         frameskip=1,
         repeat_action_probability=0.0,
         full_action_space=False,
