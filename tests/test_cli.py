@@ -1,0 +1,229 @@
+"""The command line end to end: train, eval and record on small budgets, and every expected
+failure as one line on stderr with no traceback.
+
+Happy paths run ``main.py`` in a fresh interpreter, as a user would; usage errors, which stop
+before any training, call ``main.main`` in this process to keep the suite quick.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+import main
+from agent.checkpoint import read_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_KEYS = {
+    "game",
+    "env_steps",
+    "seconds",
+    "episodes",
+    "eval_mean",
+    "eval_std",
+    "eval_min",
+    "eval_max",
+    "checkpoint",
+}
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def assert_one_line_error(stderr: str) -> str:
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def fruit_run(tmp_path_factory):
+    """One small training run shared by the eval, record and bad-checkpoint tests."""
+    folder = tmp_path_factory.mktemp("fruit")
+    save = folder / "x.pt"
+    result = run_cli(
+        "train", "fruit", "--steps", "600", "--set", "learning_starts=100",
+        "--save", str(save), "--json", "--device", "cpu",
+    )  # fmt: skip
+    return result, save
+
+
+def test_train_writes_checkpoint_metrics_and_a_json_summary(fruit_run):
+    result, save = fruit_run
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = last_json(result.stdout)
+    assert summary.keys() >= TRAIN_KEYS
+    assert summary["game"] == "fruit" and summary["env_steps"] == 600
+    assert summary["episodes"] >= 600 // 13  # every fruit-catch episode lasts 13 steps
+    assert summary["eval_min"] <= summary["eval_mean"] <= summary["eval_max"]
+    assert summary["seconds"] > 0 and summary["eval_std"] >= 0
+    assert Path(summary["checkpoint"]) == save and save.is_file()
+
+    payload = read_checkpoint(save)
+    assert payload["game"] == "fruit"
+    assert payload["counters"]["global_step"] == 600
+    assert payload["config"]["learning_starts"] == 100  # --set reached the run
+    # One update per step from step 100 (fruit trains every step) through step 600.
+    assert payload["counters"]["updates"] == 600 - 100 + 1
+
+    with open(save.with_suffix(".metrics.csv"), newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    episodes = [r for r in rows if r["kind"] == "episode"]
+    assert len(episodes) == summary["episodes"]
+    steps = [int(r["global_step"]) for r in episodes]
+    assert steps == sorted(steps) and steps[-1] <= 600
+    assert all(r["return"] in ("1", "-1") for r in episodes)
+
+
+def test_eval_scores_the_checkpoint(fruit_run):
+    _, save = fruit_run
+    result = run_cli("eval", "fruit", "--checkpoint", str(save), "--episodes", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert summary.keys() >= TRAIN_KEYS
+    assert summary["game"] == "fruit" and summary["episodes"] == 5
+    assert summary["checkpoint"] == str(save)
+    assert -1.0 <= summary["eval_min"] <= summary["eval_mean"] <= summary["eval_max"] <= 1.0
+
+
+def test_record_writes_a_gif(fruit_run, tmp_path):
+    _, save = fruit_run
+    out = tmp_path / "clips" / "x.gif"
+    result = run_cli("record", "fruit", "--checkpoint", str(save), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as gif:
+        assert gif.n_frames > 1
+        assert gif.size[0] >= 15 and gif.size[1] >= 15
+
+
+def test_resume_continues_the_global_step(tmp_path):
+    from agent import runs
+    from agent.config import load_config
+    from agent.device import pick_device
+    from game.registry import GAMES
+
+    tweaks = ["--set", "learning_starts=100", "--set", "hidden_sizes=[32,32]"]
+    tweaks += ["--eval-episodes", "2"]
+    config = load_config(
+        "cartpole", None, {"learning_starts": 100, "hidden_sizes": [32, 32], "eval_episodes": 2}
+    )
+    first = tmp_path / "first.pt"
+    # The first leg runs in this process, to save an interpreter start.
+    runs.train(
+        GAMES["cartpole"],
+        config,
+        pick_device("cpu"),
+        seed=0,
+        steps=300,
+        save_path=first,
+        progress=False,
+    )
+    assert read_checkpoint(first)["counters"]["global_step"] == 300
+
+    second = tmp_path / "second.pt"
+    result = run_cli(
+        "train", "cartpole", "--steps", "300", "--resume", str(first), "--save", str(second),
+        "--json", "--device", "cpu", *tweaks,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout)["env_steps"] == 600
+    counters = read_checkpoint(second)["counters"]
+    assert counters["global_step"] == 600
+    assert counters["episode"] > read_checkpoint(first)["counters"]["episode"]
+    assert counters["updates"] > read_checkpoint(first)["counters"]["updates"]
+
+
+# ---- failures -----------------------------------------------------------------------------
+
+
+def call_main(argv: list[str], capsys) -> tuple[int, str, str]:
+    threads = torch.get_num_threads()  # `train` may pin torch to one thread
+    try:
+        code = main.main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    finally:
+        torch.set_num_threads(threads)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+USAGE_ERRORS = [
+    (["train", "pong"], "pong"),
+    (["train", "fruit", "--set", "badkey=1"], "badkey"),
+    (["train", "fruit", "--set", "gamma=2"], "gamma"),
+    (["train", "fruit", "--set", "lr"], "lr"),
+    (["train", "fruit", "--config", "missing.yaml"], "missing.yaml"),
+    (["train", "fruit", "--steps", "-5"], "--steps"),
+    (["train", "fruit", "--steps", "many"], "--steps"),
+    (["eval", "fruit", "--checkpoint", "x.pt", "--episodes", "0"], "--episodes"),
+    (["record", "fruit", "--checkpoint", "x.pt", "--out", "x.png"], "gif"),
+    (["eval", "fruit"], "--checkpoint"),
+]
+
+
+@pytest.mark.parametrize(("argv", "named"), USAGE_ERRORS)
+def test_usage_errors_exit_2_with_one_line(argv, named, capsys):
+    code, out, err = call_main(argv, capsys)
+    assert code == 2
+    assert named in assert_one_line_error(err)
+    assert out == ""
+
+
+def test_config_file_errors_exit_2_naming_file_and_key(tmp_path, capsys):
+    path = tmp_path / "mine.yaml"
+    path.write_text("batch_size: 12.5\n", encoding="utf-8")
+    code, _, err = call_main(["train", "fruit", "--config", str(path)], capsys)
+    line = assert_one_line_error(err)
+    assert code == 2 and str(path) in line and "batch_size" in line
+
+
+def test_usage_error_in_a_real_process_has_no_traceback():
+    result = run_cli("train", "fruit", "--set", "gamma=2")
+    assert result.returncode == 2
+    assert "gamma" in assert_one_line_error(result.stderr)
+
+
+def test_bad_checkpoints_fail_with_one_line(fruit_run, tmp_path, capsys):
+    _, save = fruit_run
+    corrupt = tmp_path / "corrupt.pt"
+    data = save.read_bytes()
+    corrupt.write_bytes(data[: len(data) // 3] + b"\0" * 100 + data[len(data) // 3 + 100 :])
+    cases = [
+        (["eval", "fruit", "--checkpoint", str(corrupt)], "corrupt"),
+        (["eval", "cartpole", "--checkpoint", str(save)], "fruit"),  # another game's
+        (["eval", "fruit", "--checkpoint", str(tmp_path / "none.pt")], "none.pt"),
+        (["record", "fruit", "--checkpoint", str(corrupt), "--out", str(tmp_path / "a.gif")],
+         "corrupt"),
+        (["train", "cartpole", "--steps", "10", "--resume", str(save),
+          "--save", str(tmp_path / "r.pt")], "fruit"),
+    ]  # fmt: skip
+    for argv, named in cases:
+        code, out, err = call_main(argv, capsys)
+        assert code not in (0, None), argv
+        assert named in assert_one_line_error(err), argv
+    assert not (tmp_path / "a.gif").exists()
+    assert not (tmp_path / "r.pt").exists()
