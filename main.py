@@ -72,7 +72,32 @@ def build_parser() -> ArgumentParser:
     record.add_argument("--fps", type=float, help="frames per second (default: the game's pace)")
     record.add_argument("--seed", type=int, default=0)
     record.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+
+    export = sub.add_parser("export", help="score a checkpoint and write it small, for shipping")
+    export.add_argument("game", choices=GAMES)
+    export.add_argument("--checkpoint", type=Path, required=True)
+    export.add_argument("--out", type=Path, help="default: saves/GAME.pt, the shipped agent")
+    export.add_argument("--episodes", type=int, default=100)
+    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     return parser
+
+
+def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    from agent import runs
+
+    _positive(parser, "--episodes", args.episodes)
+    device = _device(args.device, parser)
+    out = args.out or SAVES / f"{args.game}.pt"
+    info = runs.export(
+        GAMES[args.game], args.checkpoint, out, device, episodes=args.episodes, seed=args.seed
+    )
+    print(
+        f"wrote {out}: greedy mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "
+        f"{args.episodes} episodes, {info['train_steps']:,} training steps",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _positive(parser: ArgumentParser, name: str, value: float | None) -> None:
@@ -203,7 +228,7 @@ def _device(name: str, parser: ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"train": run_train, "eval": run_eval, "record": run_record}
+    commands = {"train": run_train, "eval": run_eval, "record": run_record, "export": run_export}
     if args.command is None:
         from ui.app import run_app
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import platform
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -18,6 +21,17 @@ def pick_device(name: str = "auto") -> torch.device:
     if (name == "cuda" and not cuda) or (name == "mps" and not mps):
         raise ValueError(f"device {name!r} is not available on this machine")
     return torch.device(name)
+
+
+def describe_machine(device: torch.device) -> str:
+    """Device plus CPU model and core count, for the record kept with results."""
+    cpu = platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return f"{describe_device(device)}; {os.cpu_count()} cores, {cpu}"
 
 
 def describe_device(device: torch.device) -> str:

@@ -20,6 +20,7 @@ from agent.checkpoint import (
     save_checkpoint,
 )
 from agent.config import DQNConfig
+from agent.device import describe_machine
 from agent.dqn import DQNLearner
 from agent.recording import GifRecorder
 from agent.trainer import Trainer, evaluate_policy, make_game_env
@@ -142,11 +143,14 @@ def train(
     beside the checkpoint.
     """
     trainer = Trainer(game, config, device, seed=seed)
+    earlier_seconds = 0.0
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
         counters = payload["counters"]
         trainer.global_step = int(counters.get("global_step", 0))
         trainer.episode = int(counters.get("episode", 0))
+        earlier = payload.get("info", {}).get("train_seconds")
+        earlier_seconds = float(earlier) if isinstance(earlier, (int, float)) else 0.0
     metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))
     bar = ProgressLine(stream, progress)
     result = TrainResult(game=game.key, env_steps=0, seconds=0.0, episodes=0)
@@ -161,7 +165,12 @@ def train(
             "episode": trainer.episode,
             "updates": trainer.learner.updates,
         }
-        info = {"eval_mean": result.as_json()["eval_mean"], "seed": seed}
+        info = {
+            "eval_mean": result.as_json()["eval_mean"],
+            "seed": seed,
+            "train_seconds": round(earlier_seconds + time.perf_counter() - start, 1),
+            "hardware": describe_machine(device),
+        }
         save_checkpoint(save_path, game.key, trainer.learner, counters, info)
         result.checkpoint = str(save_path)
 
@@ -290,3 +299,25 @@ def record(
         frames = gif.frames
     env.close()
     return frames, returns
+
+
+def export(
+    game: GameSpec, checkpoint: Path, out: Path, device: torch.device, *, episodes: int, seed: int
+) -> dict[str, Any]:
+    """Score a checkpoint and write it for shipping: half-precision online weights plus the
+    evaluation, training steps, time and hardware in its info. Returns that info."""
+    learner, config, payload = load_agent(game, checkpoint, device)
+    returns = evaluate_policy(game, config, learner, episodes, seed)
+    info = dict(payload.get("info", {}))
+    info.update(
+        eval_mean=float(returns.mean()),
+        eval_std=float(returns.std()),
+        eval_min=float(returns.min()),
+        eval_max=float(returns.max()),
+        eval_episodes=episodes,
+        eval_epsilon=0.0,
+        train_steps=int(payload["counters"].get("global_step", 0)),
+    )
+    counters = {k: int(v) for k, v in payload["counters"].items()}
+    save_checkpoint(out, game.key, learner, counters, info, for_shipping=True)
+    return info

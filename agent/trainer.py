@@ -104,6 +104,7 @@ class Trainer:
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
+        self._eval_envs: list[gym.Env] = []
 
     @property
     def scheduled_epsilon(self) -> float:
@@ -168,7 +169,9 @@ class Trainer:
         """Train every ``train_frequency`` steps once warm; sync the target on schedule."""
         c = self.config
         loss = None
-        if self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0:
+        due = self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0
+        # A resumed or loaded agent starts with an empty memory: learn once it holds a batch.
+        if due and self.replay.transitions > c.batch_size:
             for _ in range(c.gradient_steps):
                 batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
                 loss = self.learner.update(batch)
@@ -184,9 +187,13 @@ class Trainer:
         self.obs, _ = self.env.reset()
 
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
-        """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in fresh
+        """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
         envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
-        return evaluate_policy(self.game, self.config, self.learner, episodes, seed, epsilon)
+        # Evaluation envs are made once and reseeded: making one costs more than a game.
+        while len(self._eval_envs) < episodes:
+            self._eval_envs.append(make_game_env(self.game, self.config, train=False))
+        envs = self._eval_envs[:episodes]
+        return evaluate_policy(self.game, self.config, self.learner, episodes, seed, epsilon, envs)
 
 
 def evaluate_policy(
@@ -196,9 +203,13 @@ def evaluate_policy(
     episodes: int,
     seed: int,
     epsilon: float = 0.0,
+    envs: list[gym.Env] | None = None,
 ) -> np.ndarray:
-    """Play ``episodes`` games at once, one batched forward pass a step; return each score."""
-    envs: list[gym.Env] = [make_game_env(game, config, train=False) for _ in range(episodes)]
+    """Play ``episodes`` games at once, one batched forward pass a step; return each score.
+    Uses ``envs`` when given (and leaves them open), else makes and closes its own."""
+    own_envs = envs is None
+    if envs is None:
+        envs = [make_game_env(game, config, train=False) for _ in range(episodes)]
     rng = np.random.default_rng(seed)
     obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
     returns = np.zeros(episodes)
@@ -215,6 +226,7 @@ def evaluate_policy(
             if not (terminated or truncated):
                 still.append(i)
         running = still
-    for env in envs:
-        env.close()
+    if own_envs:
+        for env in envs:
+            env.close()
     return returns
