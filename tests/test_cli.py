@@ -86,8 +86,9 @@ def test_train_writes_checkpoint_metrics_and_a_json_summary(fruit_run):
     assert payload["game"] == "fruit"
     assert payload["counters"]["global_step"] == 600
     assert payload["config"]["learning_starts"] == 100  # --set reached the run
-    # One update per step from step 100 (fruit trains every step) through step 600.
-    assert payload["counters"]["updates"] == 600 - 100 + 1
+    # One update every train_frequency steps from step 100 through step 600.
+    every = payload["config"]["train_frequency"]
+    assert payload["counters"]["updates"] == sum(1 for s in range(100, 601) if s % every == 0)
 
     with open(save.with_suffix(".metrics.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
