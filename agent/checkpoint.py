@@ -80,6 +80,8 @@ def save_checkpoint(
             torch.save(payload, tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
+        # Temp files are private (0600); a checkpoint is an ordinary file like any other.
+        os.chmod(tmp_name, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(tmp_name, path)
     except BaseException as error:
         # Whatever stopped the save (a full disk, Ctrl+C), leave no half-written temp file.
