@@ -99,12 +99,14 @@ class Trainer:
         )
         self.learner = DQNLearner(obs_space.shape, int(self.env.action_space.n), config, device)
         self.global_step = 0
+        self.env_steps = 0
         self.episode = 0
         self.episode_return = 0.0
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
         self._eval_envs: list[gym.Env] = []
+        self._stored_last_step = True
 
     @property
     def scheduled_epsilon(self) -> float:
@@ -126,7 +128,13 @@ class Trainer:
         demo: bool = False,
     ) -> StepReport:
         """One env step. ``epsilon`` overrides the schedule; ``action`` (a human's) overrides the
-        agent's choice, whose Q-values are still reported; ``demo`` marks the transition."""
+        agent's choice, whose Q-values are still reported; ``demo`` marks the transition.
+        Only learning steps count towards ``global_step`` (and so the epsilon schedule)."""
+        if learn and not self._stored_last_step:
+            # Steps played without learning left a gap: the memory's last transition has lost
+            # its next observation, so it must not be joined to this one.
+            self.replay.end_episode()
+        self._stored_last_step = learn
         eps = self.scheduled_epsilon if epsilon is None else epsilon
         chosen, q_values, greedy = self.learner.act(self.obs, eps, self.rng)
         if action is not None:
@@ -136,7 +144,8 @@ class Trainer:
         stored_reward = float(np.clip(reward, -1.0, 1.0)) if self.config.clip_rewards else reward
         if learn:
             self.replay.add(self.obs, chosen, stored_reward, next_obs, terminated, truncated, demo)
-        self.global_step += 1
+        self.global_step += int(learn)
+        self.env_steps += 1
         self.episode_return += reward
 
         loss = None

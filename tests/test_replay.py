@@ -380,3 +380,34 @@ def test_demo_fraction_without_demos_samples_normally():
     play(buffer, RANDOM_EPISODES[:10], stacked=False)
     batch = buffer.sample(32, np.random.default_rng(0), demo_fraction=0.5)
     assert len(batch.index) == 32 and not batch.demo.any()
+
+
+def test_watching_between_training_steps_never_joins_transitions_across_the_gap():
+    """Train -> watch (no learning) -> train: the transition before the gap is not sampled
+    with an observation from after it, and watching does not move the step counter."""
+    import torch
+
+    from agent.config import load_config
+    from agent.trainer import Trainer
+    from game.registry import GAMES
+
+    config = load_config(
+        "cartpole", overrides={"learning_starts": 10**6, "buffer_size": 500, "n_step": 1}
+    )
+    trainer = Trainer(GAMES["cartpole"], config, torch.device("cpu"), seed=3)
+    for _ in range(5):
+        trainer.step(learn=True)
+    before_gap = trainer.global_step
+    for _ in range(7):
+        trainer.step(learn=False)
+    assert trainer.global_step == before_gap
+    for _ in range(5):
+        trainer.step(learn=True)
+    batch = trainer.replay.sample(256, np.random.default_rng(0))
+    # CartPole moves a little each step: a true successor is close, a gap of 7 steps is not
+    # guaranteed far, so check exactly: every sampled pair must be consecutive in stored order.
+    stored = trainer.replay.frames[: trainer.replay.size]
+    for obs, next_obs in zip(batch.obs, batch.next_obs, strict=True):
+        i = int(np.flatnonzero((stored == obs).all(axis=1))[0])
+        assert np.array_equal(stored[i + 1], next_obs)
+        assert i != 4, "the last step before the gap was sampled"

@@ -1,0 +1,372 @@
+"""The window, headless: every game in every mode draws; the controls work when clicked with
+real pygame events; save, load and record leave the right files; a long random stream of input
+neither raises nor hangs."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import imageio.v2 as imageio
+import pygame
+import pytest
+import torch
+
+from agent.channels import FAST, Mode, Snapshot
+from agent.checkpoint import load_into, read_checkpoint
+from agent.config import load_config
+from agent.dqn import DQNLearner
+from game.registry import GAMES
+from ui import theme
+from ui.app import App
+
+SMALL = {
+    "fruit": {"learning_starts": 40, "batch_size": 16, "buffer_size": 2_000},
+    "cartpole": {
+        "learning_starts": 40,
+        "batch_size": 16,
+        "buffer_size": 2_000,
+        "hidden_sizes": [32, 32],
+        "train_frequency": 4,
+        "gradient_steps": 1,
+    },
+    "breakout": {"buffer_size": 2_000},  # learning_starts stays huge: no updates, only play
+}
+ROOT = Path(__file__).resolve().parent.parent
+MODE_KEYS = {Mode.HUMAN: pygame.K_h, Mode.AGENT: pygame.K_g, Mode.TRAIN: pygame.K_t}
+GAME_KEYS = {"fruit": pygame.K_1, "cartpole": pygame.K_2, "breakout": pygame.K_3}
+
+
+@pytest.fixture
+def make_app(tmp_path: Path):
+    apps: list[App] = []
+
+    def make(start_game: str = "fruit", **kwargs) -> App:
+        app = App(
+            start_game,
+            "cpu",
+            saves_dir=tmp_path / "saves",
+            recordings_dir=tmp_path / "recordings",
+            overrides=SMALL,
+            **kwargs,
+        )
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def post(event_type: int, **attrs) -> None:
+    pygame.event.post(pygame.event.Event(event_type, **attrs))
+
+
+def tick(app: App, times: int = 1) -> None:
+    for _ in range(times):
+        assert app.tick(), "the window closed"
+        time.sleep(0.004)
+
+
+def run_until(app: App, predicate: Callable[[Snapshot], bool], timeout: float = 30.0) -> Snapshot:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tick(app)
+        if predicate(app.arcade.snapshot):
+            return app.arcade.snapshot
+    snapshot = app.arcade.snapshot
+    raise AssertionError(
+        f"timed out: {snapshot.game} {snapshot.mode} step "
+        f"{snapshot.global_step} paused {snapshot.paused} {app.arcade.message!r}"
+    )
+
+
+def press(app: App, key: int, unicode: str = "", mod: int = 0) -> None:
+    post(pygame.KEYDOWN, key=key, mod=mod, unicode=unicode, scancode=0)
+    post(pygame.KEYUP, key=key, mod=mod, unicode=unicode, scancode=0)
+    tick(app, 2)
+
+
+def click(app: App, pos: tuple[int, int]) -> None:
+    """Move there, press and release the left button, as a person's mouse would."""
+    post(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+    tick(app)
+    post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
+    tick(app)
+    post(pygame.MOUSEBUTTONUP, pos=pos, button=1)
+    tick(app, 3)  # the widget's own event arrives on the next pass
+
+
+def test_every_game_in_every_mode_draws(make_app):
+    app = make_app()
+    for game, game_key in GAME_KEYS.items():
+        press(app, game_key)
+        for mode, mode_key in MODE_KEYS.items():
+            press(app, mode_key)
+            run_until(
+                app,
+                lambda s, g=game, m=mode: s.game == g
+                and s.mode is m
+                and s.ready
+                and s.frame is not None,
+            )
+            tick(app, 3)
+            view = app.arcade.rects["view"]
+            assert app.surface.get_at(view.center)[:3] != theme.CARD  # the frame is there
+            assert app.arcade.snapshot.frame_serial > 0
+
+
+def test_clicking_train_pause_and_step(make_app):
+    app = make_app()
+    top, controls = app.arcade.top, app.arcade.controls
+    click(app, top.mode_buttons[Mode.TRAIN].rect.center)
+    run_until(app, lambda s: s.mode is Mode.TRAIN and s.global_step > 0)
+    click(app, controls.pause.rect.center)
+    paused = run_until(app, lambda s: s.paused)
+    tick(app, 5)
+    step = app.arcade.snapshot.global_step
+    assert step in (paused.global_step, paused.global_step + 1)
+    click(app, controls.step.rect.center)
+    run_until(app, lambda s: s.global_step == step + 1)
+    click(app, controls.step.rect.center)
+    run_until(app, lambda s: s.global_step == step + 2)
+    assert controls.pause.text == "Resume"
+    click(app, controls.pause.rect.center)
+    run_until(app, lambda s: not s.paused and s.global_step > step + 2)
+
+
+def test_dragging_the_epsilon_slider_sets_epsilon_and_schedule_hands_it_back(make_app):
+    app = make_app()
+    press(app, pygame.K_t)
+    run_until(app, lambda s: s.mode is Mode.TRAIN and s.ready)
+    slider = app.arcade.controls.epsilon
+    grip = slider.sliding_button.rect.center
+    post(pygame.MOUSEMOTION, pos=grip, rel=(0, 0), buttons=(0, 0, 0))
+    tick(app)
+    post(pygame.MOUSEBUTTONDOWN, pos=grip, button=1)
+    tick(app)
+    for x in range(grip[0], slider.rect.x - 5, -10):  # drag all the way left: epsilon 0
+        post(pygame.MOUSEMOTION, pos=(x, grip[1]), rel=(-10, 0), buttons=(1, 0, 0))
+        tick(app)
+    post(pygame.MOUSEBUTTONUP, pos=(slider.rect.x - 5, grip[1]), button=1)
+    snapshot = run_until(app, lambda s: s.epsilon_overridden and s.epsilon < 0.05)
+    assert snapshot.scheduled_epsilon > 0.5  # the schedule itself is untouched
+    click(app, app.arcade.controls.schedule.rect.center)
+    snapshot = run_until(app, lambda s: not s.epsilon_overridden)
+    assert snapshot.epsilon == pytest.approx(snapshot.scheduled_epsilon)
+    press(app, pygame.K_RIGHTBRACKET)
+    assert run_until(app, lambda s: s.epsilon_overridden).epsilon <= 1.0
+
+
+def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Path):
+    app = make_app()
+    press(app, pygame.K_t)
+    for _ in range(4):
+        press(app, pygame.K_f)  # watch -> 2x -> 4x -> 8x -> fast
+    assert app.arcade.speed_index == 4
+    run_until(app, lambda s: s.speed == FAST and s.updates > 5)
+    click(app, app.arcade.controls.pause.rect.center)
+    run_until(app, lambda s: s.paused)
+    app.arcade.controls.name.set_text("my agent")
+    click(app, app.arcade.controls.save.rect.center)
+    saved = run_until(app, lambda s: s.message.startswith("saved"))
+    path = tmp_path / "saves" / "fruit-my-agent.pt"
+    assert path.is_file() and app.arcade.message.endswith("fruit-my-agent.pt")
+    assert read_checkpoint(path)["counters"]["global_step"] == saved.global_step
+    learner = DQNLearner(
+        (1, 15, 15), 3, load_config("fruit", overrides=SMALL["fruit"]), torch.device("cpu")
+    )
+    load_into(path, "fruit", learner)  # loadable by the engine itself
+
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.global_step > saved.global_step + 20)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.paused)
+    tick(app, 3)
+    assert app.arcade.controls.selected_save() == path  # the list was refreshed
+    click(app, app.arcade.controls.load.rect.center)
+    loaded = run_until(app, lambda s: s.message.startswith("loaded"))
+    assert loaded.global_step == saved.global_step
+
+    junk = tmp_path / "saves" / "fruit-junk.pt"
+    junk.write_bytes(b"\x00garbage")
+    app.arcade.controls.set_saves([junk, path], "fruit-junk.pt")
+    press(app, pygame.K_l)
+    run_until(app, lambda s: "fruit-junk.pt" in s.message)
+    assert app.arcade.message_error and app.running
+
+
+def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
+    app = make_app()
+    run_until(app, lambda s: s.ready and s.frame is not None)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.paused)
+    click(app, app.arcade.controls.record.rect.center)
+    run_until(app, lambda s: app.arcade.recording is not None and app.arcade.recording.frames == 1)
+    for count in range(2, 5):
+        press(app, pygame.K_n)
+        run_until(app, lambda s, c=count: app.arcade.recording.frames == c)
+    press(app, pygame.K_r)
+    assert app.arcade.recording is None and "(4 frames)" in app.arcade.message
+    gifs = list((tmp_path / "recordings").glob("fruit-agent-*.gif"))
+    assert len(gifs) == 1
+    frames = imageio.mimread(gifs[0])
+    assert len(frames) == 4
+    assert frames[0].shape[:2] == (480, 480 + 320)  # the frame at 2x, the Q-values beside it
+
+    press(app, pygame.K_q)  # without the Q-value panel this time
+    press(app, pygame.K_r)
+    press(app, pygame.K_n)
+    run_until(app, lambda s: app.arcade.recording.frames == 2)
+    press(app, pygame.K_r)
+    newest = max((tmp_path / "recordings").glob("*.gif"), key=lambda p: p.stat().st_mtime_ns)
+    assert imageio.mimread(newest)[0].shape[:2] == (480, 480)
+
+
+def test_help_overlay_opens_and_closes(make_app):
+    app = make_app()
+    press(app, pygame.K_F1)
+    assert app.screen_name == "help"
+    tick(app, 3)
+    press(app, pygame.K_SLASH, unicode="?", mod=pygame.KMOD_LSHIFT)
+    assert app.screen_name == "arcade"
+    click(app, app.arcade.top.help_button.rect.center)
+    assert app.screen_name == "help"
+    click(app, (5, 5))
+    assert app.screen_name == "arcade"
+
+
+def test_resizing_lays_everything_out_again(make_app):
+    app = make_app()
+    for size in ((1000, 660), (1600, 1000), (400, 300), (1240, 760)):
+        post(pygame.VIDEORESIZE, w=size[0], h=size[1], size=size)
+        tick(app, 2)
+        assert app.surface.get_size() == size
+        panel = app.arcade.rects["q"]
+        assert app.arcade.controls.pause.rect.right <= max(size[0], 980)
+        assert panel.right == max(size[0], 980) - theme.GAP
+
+
+def test_escape_quits_at_once_while_training(make_app):
+    app = make_app()
+    press(app, pygame.K_t)
+    for _ in range(4):
+        press(app, pygame.K_f)
+    run_until(app, lambda s: s.updates > 0)
+    post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
+    assert not app.tick()
+    began = time.monotonic()
+    app.close()
+    assert time.monotonic() - began < 1.5
+    assert not any(s.alive for s in app.pool.sessions.values())
+
+
+def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
+    app = make_app()
+    rng = random.Random(7)
+    keys = [
+        pygame.K_1,
+        pygame.K_2,
+        pygame.K_3,
+        pygame.K_h,
+        pygame.K_g,
+        pygame.K_t,
+        pygame.K_p,
+        pygame.K_n,
+        pygame.K_f,
+        pygame.K_e,
+        pygame.K_l,
+        pygame.K_r,
+        pygame.K_q,
+        pygame.K_LEFTBRACKET,
+        pygame.K_RIGHTBRACKET,
+        pygame.K_F1,
+        pygame.K_LEFT,
+        pygame.K_RIGHT,
+        pygame.K_UP,
+        pygame.K_SPACE,
+        pygame.K_a,
+        pygame.K_d,
+        pygame.K_x,
+        pygame.K_RETURN,
+        pygame.K_BACKSPACE,
+        pygame.K_TAB,
+    ]
+    worst = 0.0
+    events = 0
+    seen: set[tuple[str, str]] = set()
+    while events < 1000:
+        width, height = app.surface.get_size()
+        pos = (rng.randrange(width), rng.randrange(height))
+        kind = rng.random()
+        if kind < 0.40:
+            key = rng.choice(keys)
+            shift = pygame.KMOD_LSHIFT if rng.random() < 0.1 else 0
+            post(pygame.KEYDOWN, key=key, mod=shift, unicode=pygame.key.name(key)[:1], scancode=0)
+            if rng.random() < 0.8:
+                post(pygame.KEYUP, key=key, mod=shift, unicode="", scancode=0)
+            events += 2
+        elif kind < 0.75:
+            post(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+            post(pygame.MOUSEBUTTONDOWN, pos=pos, button=rng.choice((1, 1, 1, 3)))
+            post(pygame.MOUSEBUTTONUP, pos=pos, button=1)
+            events += 3
+        elif kind < 0.90:
+            post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
+            x, y = pos
+            for _ in range(4):
+                x, y = x + rng.randint(-80, 80), y + rng.randint(-30, 30)
+                post(pygame.MOUSEMOTION, pos=(x, y), rel=(0, 0), buttons=(1, 0, 0))
+            post(pygame.MOUSEBUTTONUP, pos=(x, y), button=1)
+            events += 6
+        elif kind < 0.95:
+            post(
+                pygame.MOUSEWHEEL,
+                x=0,
+                y=rng.choice((-1, 1)),
+                flipped=False,
+                precise_x=0.0,
+                precise_y=0.0,
+                touch=False,
+            )
+            post(pygame.TEXTINPUT, text=rng.choice("abc?[] 1"))
+            events += 2
+        else:
+            size = (rng.randint(300, 1700), rng.randint(250, 1100))
+            post(pygame.VIDEORESIZE, w=size[0], h=size[1], size=size)
+            events += 1
+        began = time.perf_counter()
+        assert app.tick()
+        worst = max(worst, time.perf_counter() - began)
+        seen.add((app.arcade.game_key, app.arcade.mode.value))
+    tick(app, 10)
+    assert {game for game, _ in seen} == set(GAMES) and len(seen) >= 7  # it went everywhere
+    assert app.running and all(s.alive for s in app.pool.sessions.values())
+    assert worst < 2.0, f"a frame took {worst:.2f} s"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="elsewhere SDL finds a real display")
+def test_without_a_display_it_says_so_in_one_line_and_exits_1():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
+    }
+    code = "import sys; from ui.app import run_app; sys.exit(run_app())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    ours = [line for line in done.stderr.splitlines() if "cannot open the window" in line]
+    assert len(ours) == 1 and "Traceback" not in done.stderr

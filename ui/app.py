@@ -1,0 +1,214 @@
+"""The window: owns the display, the widget manager, the sessions and the screens; runs the loop.
+
+The loop stays on the main thread (macOS requires it) and only draws and forwards input; the
+trainers run on their sessions' threads. ``App.tick()`` is one pass of the loop (events, update,
+draw), so tests and benchmarks can drive the window without entering ``run()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pygame
+import pygame_gui
+import torch
+
+from agent.channels import Mode
+from agent.device import pick_device
+from ui.arcade import ArcadeScreen
+from ui.help import HelpScreen
+from ui.screen import Screen
+from ui.sessions import SessionPool
+from ui.theme import ROOT, THEME_PATH, clear_caches
+
+SAVES_DIR = ROOT / "saves"
+RECORDINGS_DIR = ROOT / "recordings"
+DEFAULT_SIZE = (1240, 760)  # pixels; fits a 1366x768 laptop screen with its task bar, nearly
+MIN_SIZE = (980, 640)
+FPS_CAP = 60  # frames per second the window draws at most
+MAX_DT_S = 0.25  # a longer frame (window dragged, machine busy) counts as this long
+FRAME_HISTORY = 4096  # frame times kept for the benchmark
+HEADLESS_DRIVERS = ("offscreen", "dummy")  # fine when asked for (tests), not as a fallback
+
+
+class PointerManager(pygame_gui.UIManager):
+    """pygame_gui reads the pointer from ``pygame.mouse``; this one reads it from the pointer
+    events the window has seen, so real and posted events (tests, automation) steer widgets
+    alike."""
+
+    pointer: tuple[int, int] = (0, 0)
+
+    def _update_mouse_position(self) -> None:
+        self.mouse_position = self.calculate_scaled_mouse_position(self.pointer)
+
+
+class App:
+    """The DQN Arcade window."""
+
+    def __init__(
+        self,
+        start_game: str = "fruit",
+        device: torch.device | str = "auto",
+        *,
+        size: tuple[int, int] = DEFAULT_SIZE,
+        saves_dir: Path = SAVES_DIR,
+        recordings_dir: Path = RECORDINGS_DIR,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        start_mode: Mode = Mode.AGENT,
+        fps_cap: int = FPS_CAP,
+    ) -> None:
+        torch_device = pick_device(device) if isinstance(device, str) else device
+        # Display and fonts only: the window makes no sound, and audio init only adds noise.
+        pygame.display.init()
+        pygame.font.init()
+        try:
+            if pygame.display.get_driver() in HEADLESS_DRIVERS and not os.environ.get(
+                "SDL_VIDEODRIVER"
+            ):
+                raise pygame.error("no display found")  # SDL fell back to drawing nowhere
+            self.surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+        except pygame.error:
+            pygame.quit()
+            raise
+        pygame.display.set_caption("DQN Arcade")
+        _set_minimum_size(MIN_SIZE)
+        # One core for the window, the rest for the trainer: on a 2-core machine two torch
+        # threads spin against the drawing thread and run small nets 10x slower.
+        self._torch_threads = torch.get_num_threads()
+        torch.set_num_threads(max(1, min(4, (os.cpu_count() or 2) - 1)))
+        self.fps_cap = fps_cap
+        self.clock = pygame.time.Clock()
+        self.manager = PointerManager(self.surface.get_size(), str(THEME_PATH))
+        self.pool = SessionPool(torch_device, overrides)
+        self.screens: dict[str, Screen] = {
+            "arcade": ArcadeScreen(
+                self.manager,
+                self.pool,
+                self.surface.get_size(),
+                saves_dir=saves_dir,
+                recordings_dir=recordings_dir,
+                start_game=start_game,
+                start_mode=start_mode,
+            ),
+            "help": HelpScreen(),
+        }
+        self.screen_name = "arcade"
+        self.screen.startup({})
+        self.running = True
+        self.frame_times: deque[float] = deque(maxlen=FRAME_HISTORY)
+        self._last_tick = time.perf_counter()
+        self._closed = False
+
+    @property
+    def screen(self) -> Screen:
+        return self.screens[self.screen_name]
+
+    @property
+    def arcade(self) -> ArcadeScreen:
+        screen = self.screens["arcade"]
+        assert isinstance(screen, ArcadeScreen)
+        return screen
+
+    def tick(self) -> bool:
+        """One pass: events, update, draw. Returns False once the window should close."""
+        now = time.perf_counter()
+        dt = min(now - self._last_tick, MAX_DT_S)
+        self._last_tick = now
+        for event in pygame.event.get():
+            if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
+                self.manager.pointer = tuple(getattr(event, "pos", self.manager.pointer))
+            if event.type == pygame.QUIT or (
+                event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
+            ):
+                self.running = False
+                return False
+            if event.type == pygame.VIDEORESIZE:
+                self.resize((event.w, event.h))
+            elif event.type == pygame.WINDOWSIZECHANGED:
+                self.resize((event.x, event.y))
+            self.screen.handle_event(event)
+            if self.screen.quit:
+                self.running = False
+                return False
+            if self.screen.done:
+                self._switch_screen()
+        self.screen.update(dt)
+        self.screen.draw(self.surface)
+        pygame.display.flip()
+        self.frame_times.append(time.perf_counter() - now)
+        return True
+
+    def _switch_screen(self) -> None:
+        previous = self.screen
+        target = previous.next or "arcade"
+        persist = dict(previous.cleanup())
+        persist.update(background=previous, return_to=self.screen_name)
+        self.screen_name = target if target in self.screens else "arcade"
+        self.screen.startup(persist)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """The window is ``size`` now: let the widgets and screens lay themselves out again."""
+        size = (max(int(size[0]), 1), max(int(size[1]), 1))
+        if self.surface.get_size() != size:
+            self.surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+        self.manager.set_window_resolution(size)
+        for screen in self.screens.values():
+            screen.resize(size)
+
+    def run(self) -> int:
+        """The blocking loop; returns the exit code."""
+        code = 0
+        try:
+            while self.tick():
+                self.clock.tick(self.fps_cap)
+        except KeyboardInterrupt:
+            code = 130
+        finally:
+            self.close()
+        return code
+
+    def close(self) -> None:
+        """Close the window at once, then stop the trainers; nothing is saved."""
+        if self._closed:
+            return
+        self._closed = True
+        self.arcade.close()
+        pygame.display.quit()
+        self.pool.close_all()
+        clear_caches()
+        pygame.quit()
+        torch.set_num_threads(self._torch_threads)
+
+
+def _set_minimum_size(size: tuple[int, int]) -> None:
+    # pygame-ce 2.5 reaches the display module's window only through a call it marks as
+    # deprecated for drawing; setting the minimum size through it is fine.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pygame.Window.from_display_module().minimum_size = size
+    except (AttributeError, pygame.error):
+        pass  # older pygame-ce or a driver without windows: the layout clips instead
+
+
+def run_app(start_game: str = "fruit", device: str = "auto") -> int:
+    """Open the window and run it until it is closed; returns the process exit code."""
+    try:
+        app = App(start_game, device)
+    except pygame.error as error:
+        print(
+            f"error: cannot open the window ({error}); a display is needed "
+            "(the train, eval and record commands run without one)",
+            file=sys.stderr,
+        )
+        return 1
+    except (ValueError, KeyError) as error:
+        print(f"error: {str(error).strip(chr(39))}", file=sys.stderr)
+        return 1
+    return app.run()

@@ -1,0 +1,403 @@
+"""The main screen: pick a game and a mode, watch the game, the agent's Q-values and its progress.
+
+Every key and widget becomes an ``Intent``; ``perform`` turns intents into session commands.
+The screen reads each session only through its latest ``Snapshot``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pygame
+import pygame_gui
+
+from agent.channels import (
+    HumanAction,
+    Load,
+    Mode,
+    Pause,
+    Resume,
+    Save,
+    SetEpsilon,
+    SetMode,
+    SetSpeed,
+    Snapshot,
+    Step,
+)
+from agent.session import TrainingSession
+from game.registry import GAMES, GameSpec
+from ui import theme
+from ui.controls import SPEEDS, ControlPanel
+from ui.game_view import GameView
+from ui.panels import LearningCurve, QValuePanel, StatsPanel
+from ui.recorder import GifCapture
+from ui.saves import checkpoint_path, default_name, list_checkpoints
+from ui.screen import Screen
+from ui.sessions import SessionPool
+from ui.shortcuts import HeldKeys, Intent, intent_for_key
+from ui.top_bar import BAR_HEIGHT, TOP_BAR, TopBar
+
+STATUS_BAR = 30  # pixels
+MIN_LAYOUT = (980, 640)  # smaller windows are laid out at this size and clipped
+SAVES_RESCAN_S = 2.0  # seconds between looks at the saves folder
+MODE_NOTES = {
+    Mode.HUMAN: "Human: you play; the Q-values show what the agent would do.",
+    Mode.AGENT: "Agent: the network plays, greedily unless you set epsilon.",
+    Mode.TRAIN: "Train: the agent learns live from its own play; F speeds it up.",
+}
+ERROR_WORDS = ("cannot", "error", "not ", "refused", "corrupt", "no such", "unreadable", "failed")
+
+
+class ArcadeScreen(Screen):
+    """Game view on the left; Q-values, controls, stats and learning curve on the right."""
+
+    def __init__(
+        self,
+        manager: pygame_gui.UIManager,
+        pool: SessionPool,
+        size: tuple[int, int],
+        *,
+        saves_dir: Path,
+        recordings_dir: Path,
+        start_game: str = "fruit",
+        start_mode: Mode = Mode.AGENT,
+    ) -> None:
+        super().__init__()
+        if start_game not in GAMES:
+            raise KeyError(f"unknown game {start_game!r}; choose from {', '.join(GAMES)}")
+        self.manager = manager
+        self.pool = pool
+        self.size = size
+        self.saves_dir = Path(saves_dir)
+        self.recordings_dir = Path(recordings_dir)
+        self.game_key = start_game
+        self.mode = start_mode
+        self.speed_index = 0
+        self.with_q = True
+        self.held = HeldKeys()
+        self.recording: GifCapture | None = None
+        self.message = "Welcome to DQN Arcade. F1 lists every key."
+        self.message_error = False
+        self.fps = 0.0
+        self.top = TopBar(manager)
+        self.controls = ControlPanel(manager)
+        self.view = GameView()
+        self.q_panel = QValuePanel()
+        self.stats = StatsPanel()
+        self.curve = LearningCurve()
+        self._user_paused: dict[str, bool] = {}
+        self._save_names: dict[str, str] = {}
+        self._selected_save: dict[str, str | None] = {}
+        self._shipped_offered: set[str] = set()
+        self._seen_message: dict[str, int] = {}
+        self._record_serial = -1
+        self._saves_checked = 0.0
+        self._layout_key: tuple | None = None
+        self._widgets_game: str | None = None
+        self.rects: dict[str, pygame.Rect] = {}
+        self._activate(start_game)
+        self.snapshot: Snapshot = self.session.snapshot()
+        self._layout()
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    @property
+    def game(self) -> GameSpec:
+        return GAMES[self.game_key]
+
+    @property
+    def session(self) -> TrainingSession:
+        return self.pool.get(self.game_key, self.mode)
+
+    def _activate(self, key: str) -> None:
+        paused = self._user_paused.get(key, False)
+        session = self.pool.get(key, self.mode, paused=paused)
+        session.send(SetMode(self.mode))
+        session.send(SetSpeed(SPEEDS[self.speed_index]))
+        session.send(Pause() if paused else Resume())
+        self._offer_shipped()
+
+    def _offer_shipped(self) -> None:
+        """In Agent mode, the shipped agent loads unless this game's agent has learned already."""
+        if self.mode is not Mode.AGENT or self.game_key in self._shipped_offered:
+            return
+        self._shipped_offered.add(self.game_key)
+        shipped = self.saves_dir / f"{self.game_key}.pt"
+        if shipped.is_file():
+            self.session.send(Load(shipped, if_fresh=True))
+        else:
+            self._say(f"No trained {self.game.title} agent shipped yet: press T to train one.")
+
+    # -- events -------------------------------------------------------------------------------
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        typing = self.controls.typing
+        self.manager.process_events(event)
+        if event.type == pygame.KEYDOWN and not typing:
+            name = pygame.key.name(event.key)
+            if name in self.game.keymap and self.mode is Mode.HUMAN:
+                self.held.press(name, self.game.keymap[name])
+                self.session.send(HumanAction(self.held.action))
+                return
+            intent = intent_for_key(event)
+            if intent is not None:
+                self.perform(intent)
+        elif event.type == pygame.KEYUP:
+            name = pygame.key.name(event.key)
+            if name in self.game.keymap:
+                self.held.release(name)
+                if self.mode is Mode.HUMAN:
+                    self.session.send(HumanAction(self.held.action))
+        elif event.type == pygame.WINDOWFOCUSLOST:
+            self.held.clear()
+            if self.mode is Mode.HUMAN:
+                self.session.send(HumanAction(None))
+        else:
+            intent = self.top.intent(event) or self.controls.intent(event)
+            if intent is not None:
+                self.perform(intent)
+
+    def perform(self, intent: Intent) -> None:
+        """Do what the user asked, whether by key or by widget."""
+        session, value = self.session, intent.value
+        match intent.action:
+            case "game":
+                self._switch_game(str(value))
+            case "mode":
+                self._set_mode(Mode(value))
+            case "toggle_pause":
+                session.send(Resume() if session.snapshot().paused else Pause())
+            case "step":
+                session.send(Pause())
+                session.send(Step())
+            case "speed" | "speed_step":
+                index = int(value) if intent.action == "speed" else self.speed_index + int(value)
+                self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
+                session.send(SetSpeed(SPEEDS[self.speed_index]))
+            case "epsilon" | "epsilon_step" if self.mode is not Mode.HUMAN:
+                base = 0.0 if intent.action == "epsilon" else session.snapshot().epsilon
+                session.send(SetEpsilon(round(min(max(base + float(value), 0.0), 1.0), 3)))
+            case "epsilon_schedule":
+                session.send(SetEpsilon(None))
+            case "save":
+                self._save()
+            case "load":
+                self._load()
+            case "record":
+                self._toggle_recording()
+            case "record_q":
+                self.with_q = (not self.with_q) if value is None else bool(value)
+            case "help":
+                self.next, self.done = "help", True
+            case "quit":
+                self.quit = True
+
+    def _switch_game(self, key: str) -> None:
+        if key == self.game_key or key not in GAMES:
+            return
+        self._stop_recording("recording stopped: the game changed")
+        old = self.session
+        self._user_paused[self.game_key] = old.snapshot().paused
+        self._save_names[self.game_key] = self.controls.save_name()
+        self._selected_save[self.game_key] = self.controls.selected_name()
+        old.send(HumanAction(None))
+        old.send(Pause())  # only the game on screen uses the CPU
+        self.held.clear()
+        self.game_key = key
+        if key in self.pool.sessions:
+            self._say(f"{self.game.title}: the agent and its memory carry on where they left off.")
+        else:
+            self._say(f"{self.game.title}: a fresh agent with an empty memory.")
+        self._activate(key)
+        self._layout_key = None
+
+    def _set_mode(self, mode: Mode) -> None:
+        if mode is self.mode:
+            return
+        self.mode = mode
+        self.session.send(SetMode(mode))
+        self._say(MODE_NOTES[mode])
+        if mode is Mode.HUMAN:
+            self.session.send(HumanAction(self.held.action))
+        self._offer_shipped()
+
+    def _save(self) -> None:
+        path = checkpoint_path(self.saves_dir, self.game_key, self.controls.save_name())
+        self.session.send(Save(path))
+        if self.controls.name is not None:
+            self.controls.name.unfocus()
+        self.controls.set_save_name(default_name(self.game_key))
+        self._saves_checked = 0.0
+
+    def _load(self) -> None:
+        path = self.controls.selected_save()
+        if path is None:
+            self._say(f"No {self.game.title} checkpoints in {self.saves_dir} to load.", error=True)
+            return
+        self.session.send(Load(path))
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _toggle_recording(self) -> None:
+        if self.recording is not None:
+            self._stop_recording()
+            return
+        snapshot = self.session.snapshot()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.recordings_dir / f"{self.game_key}-{snapshot.mode.value}-{stamp}.gif"
+        try:
+            self.recording = GifCapture(path, self.game, snapshot.pace_hz, self.with_q)
+        except OSError as error:
+            self._say(f"cannot record to {path}: {error.strerror or error}", error=True)
+            return
+        self._record_serial = -1
+        self._say(f"recording {path}")
+
+    def _stop_recording(self, reason: str | None = None) -> None:
+        recording, self.recording = self.recording, None
+        if recording is None:
+            return
+        recording.close()
+        if recording.error:
+            self._say(f"recording failed: {recording.error}", error=True)
+        elif recording.written:
+            self._say(
+                f"{reason + '; ' if reason else ''}saved {recording.path} "
+                f"({recording.written} frames)"
+            )
+        else:
+            self._say("recording stopped before any frame; nothing saved")
+
+    def close(self) -> None:
+        """The window is closing: finish a recording in progress."""
+        self._stop_recording()
+        self.top.kill()
+        self.controls.kill()
+
+    # -- update and draw ----------------------------------------------------------------------
+
+    def _say(self, message: str, error: bool | None = None) -> None:
+        self.message = message
+        lowered = message.lower()
+        self.message_error = any(w in lowered for w in ERROR_WORDS) if error is None else error
+
+    def update(self, dt: float) -> None:
+        if dt > 0:
+            self.fps = 1.0 / dt if self.fps == 0 else 0.9 * self.fps + 0.1 / dt
+        self._layout()
+        self.manager.update(dt)
+        snapshot = self.session.snapshot()
+        self.snapshot = snapshot
+        if self._seen_message.get(self.game_key) != snapshot.message_serial:
+            self._seen_message[self.game_key] = snapshot.message_serial
+            if snapshot.message_serial > 0:
+                self._say(snapshot.message)
+                self._saves_checked = 0.0
+        if self.recording is not None and snapshot.frame_serial != self._record_serial:
+            self._record_serial = snapshot.frame_serial
+            self.recording.add(snapshot)
+        now = time.monotonic()
+        if now - self._saves_checked > SAVES_RESCAN_S and not self.controls.menu_open:
+            self._saves_checked = now
+            saves = list_checkpoints(self.saves_dir, self.game_key)
+            if self.controls.save_list_changed(saves):
+                self.controls.set_saves(saves, self.controls.selected_name())
+        self.top.show_selection(self.game_key, self.mode)
+        self.controls.sync(snapshot, self.speed_index, self.recording is not None, self.with_q)
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.size = size
+        self._layout_key = None
+
+    def _layout(self) -> None:
+        n_actions = len(self.game.action_names)
+        key = (self.size, self.game_key)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        width, height = max(self.size[0], MIN_LAYOUT[0]), max(self.size[1], MIN_LAYOUT[1])
+        gap = theme.GAP
+        panel_w = min(max(int(width * 0.32), 380), 440)
+        body_h = height - TOP_BAR - STATUS_BAR
+        x = width - panel_w - gap
+        q_h = QValuePanel.height(n_actions)
+        controls_h = ControlPanel.height()
+        stats_h = StatsPanel.height()
+        y = TOP_BAR
+        self.rects = {
+            "view": pygame.Rect(gap, y, x - 2 * gap, body_h),
+            "q": pygame.Rect(x, y, panel_w, q_h),
+            "controls": pygame.Rect(x, y + q_h + gap, panel_w, controls_h),
+            "stats": pygame.Rect(x, y + q_h + controls_h + 2 * gap, panel_w, stats_h),
+        }
+        curve_y = self.rects["stats"].bottom + gap
+        self.rects["curve"] = pygame.Rect(x, curve_y, panel_w, TOP_BAR + body_h - curve_y)
+        if self.controls.widgets and self._widgets_game == self.game_key:
+            self._save_names[self.game_key] = self.controls.save_name()
+            self._selected_save[self.game_key] = self.controls.selected_name()
+        self._widgets_game = self.game_key
+        self.top.build(width)
+        self.controls.build(
+            self.rects["controls"],
+            self._save_names.get(self.game_key) or default_name(self.game_key),
+            list_checkpoints(self.saves_dir, self.game_key),
+            self._selected_save.get(self.game_key),
+            self.with_q,
+        )
+        self._saves_checked = time.monotonic()
+
+    def draw(self, surface: pygame.Surface) -> None:
+        self._layout()
+        snapshot = self.snapshot
+        surface.fill(theme.BACKGROUND)
+        width, height = surface.get_size()
+        pygame.draw.rect(surface, theme.BAR, (0, 0, width, BAR_HEIGHT))
+        dot = (theme.GAP + 8, BAR_HEIGHT // 2)
+        pygame.draw.circle(surface, theme.ACCENT, dot, 7)
+        pygame.draw.circle(surface, theme.BAR, dot, 3)
+        theme.draw_text(
+            surface, "DQN Arcade", (dot[0] + 14, dot[1]), kind="bold", size=19, anchor="midleft"
+        )
+        self.view.draw(surface, self.rects["view"], snapshot, self.game)
+        if self.recording is not None:
+            view = self.rects["view"]
+            text = f"REC  {self.recording.frames} frames"
+            theme.draw_pill(
+                surface,
+                text,
+                (view.right - theme.PAD, view.bottom - 20),
+                theme.RED,
+                anchor="midright",
+            )
+        self.q_panel.draw(surface, self.rects["q"], snapshot, self.game)
+        self.controls.draw(surface, snapshot, self.speed_index)
+        self.stats.draw(surface, self.rects["stats"], snapshot)
+        self.curve.draw(surface, self.rects["curve"], snapshot)
+        status = pygame.Rect(0, height - STATUS_BAR + 4, width, STATUS_BAR - 4)
+        pygame.draw.rect(surface, theme.BAR, status)
+        colour = theme.ORANGE if self.message_error else theme.TEXT
+        theme.draw_text(
+            surface,
+            _fit(self.message, width - 200),
+            (theme.GAP, status.centery),
+            size=13,
+            colour=colour,
+            anchor="midleft",
+        )
+        theme.draw_text(
+            surface,
+            f"{self.fps:4.0f} fps   F1 help   Esc quit",
+            (width - theme.GAP, status.centery),
+            kind="mono",
+            size=12,
+            colour=theme.DIM,
+            anchor="midright",
+        )
+        self.manager.draw_ui(surface)
+
+
+def _fit(text: str, width: int) -> str:
+    """Trim ``text`` to about ``width`` pixels of 13-point text."""
+    limit = max(20, width // 7)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

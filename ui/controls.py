@@ -1,0 +1,358 @@
+"""The side panel's pygame_gui widgets: epsilon, pause, step, speed, save, load and record.
+
+Widgets only translate clicks into ``Intent``s and show the state a snapshot reports; they
+never talk to a session themselves. A layout change rebuilds them (cheap, and the only state
+they hold is copied across).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pygame
+import pygame_gui
+from pygame_gui.elements import (
+    UIButton,
+    UICheckBox,
+    UIDropDownMenu,
+    UIHorizontalSlider,
+    UITextEntryLine,
+)
+
+from agent.channels import FAST, WATCH, Mode, Snapshot
+from ui import theme
+from ui.game_view import speed_label
+from ui.shortcuts import Intent
+
+SPEEDS = (WATCH, 2.0, 4.0, 8.0, FAST)  # the speed slider's stops
+ROW = 40  # pixels per control row
+WIDGET_H = 30  # pixels, the height of a control
+BUTTON_W = 84
+SYNC_HOLD_S = 0.6  # after a user moves a slider, snapshots may not move it back for this long
+NO_SAVES = "(no checkpoints yet)"
+
+
+class ControlPanel:
+    """The rows of controls in the side panel, and the text drawn beside them."""
+
+    ROWS = 5
+
+    def __init__(self, manager: pygame_gui.UIManager) -> None:
+        self.manager = manager
+        self.rect = pygame.Rect(0, 0, 0, 0)
+        self.widgets: list = []
+        self.epsilon: UIHorizontalSlider | None = None
+        self.schedule: UIButton | None = None
+        self.pause: UIButton | None = None
+        self.step: UIButton | None = None
+        self.speed: UIHorizontalSlider | None = None
+        self.name: UITextEntryLine | None = None
+        self.save: UIButton | None = None
+        self.saves: UIDropDownMenu | None = None
+        self.load: UIButton | None = None
+        self.record: UIButton | None = None
+        self.with_q: UICheckBox | None = None
+        self._save_paths: dict[str, Path] = {}
+        self._epsilon_hold = 0.0
+        self._speed_hold = 0.0
+        self._texts: dict[str, str] = {}
+        self._value_x = 0
+        self._saves_rect = pygame.Rect(0, 0, 0, 0)
+
+    @classmethod
+    def height(cls) -> int:
+        return 2 * theme.PAD + cls.ROWS * ROW - (ROW - WIDGET_H)
+
+    def build(
+        self, rect: pygame.Rect, name: str, saves: list[Path], selected: str | None, with_q: bool
+    ) -> None:
+        """Create the widgets inside ``rect``, carrying over the given state."""
+        self.kill()
+        self.rect = rect
+        inner = rect.inflate(-2 * theme.PAD, -2 * theme.PAD)
+        x0, w = inner.x, inner.width
+
+        def row(i: int, x: int, width: int) -> pygame.Rect:
+            return pygame.Rect(x, inner.y + i * ROW, max(width, 10), WIDGET_H)
+
+        label_w, value_w = 62, 80
+        slider_w = w - label_w - value_w - BUTTON_W - 8
+        self._value_x = x0 + label_w + slider_w + 8
+        self.epsilon = UIHorizontalSlider(
+            row(0, x0 + label_w, slider_w),
+            0.0,
+            (0.0, 1.0),
+            self.manager,
+            object_id="#epsilon",
+            click_increment=0.05,
+        )
+        self.schedule = UIButton(
+            row(0, x0 + w - BUTTON_W, BUTTON_W),
+            "Schedule",
+            self.manager,
+            object_id="#schedule",
+            tool_tip_text="Hand epsilon back to the schedule (E)",
+        )
+        self.pause = UIButton(
+            row(1, x0, BUTTON_W),
+            "Pause",
+            self.manager,
+            object_id="#pause",
+            tool_tip_text="Pause / resume (P)",
+        )
+        self.step = UIButton(
+            row(1, x0 + BUTTON_W + 6, 64),
+            "Step",
+            self.manager,
+            object_id="#step",
+            tool_tip_text="One step while paused (N)",
+        )
+        speed_x = x0 + BUTTON_W + 6 + 64 + 12 + 50
+        self.speed = UIHorizontalSlider(
+            row(1, speed_x, x0 + w - 66 - speed_x),
+            0,
+            (0, len(SPEEDS) - 1),
+            self.manager,
+            object_id="#speed",
+            click_increment=1,
+        )
+        self.name = UITextEntryLine(
+            row(2, x0, w - BUTTON_W - 8),
+            self.manager,
+            object_id="#save_name",
+            initial_text=name,
+            placeholder_text="checkpoint name",
+        )
+        self.name.set_text_length_limit(60)
+        self.save = UIButton(
+            row(2, x0 + w - BUTTON_W, BUTTON_W),
+            "Save",
+            self.manager,
+            object_id="#save",
+            tool_tip_text="Save a checkpoint (S)",
+        )
+        self._saves_rect = row(3, x0, w - BUTTON_W - 8)
+        self.saves = self._make_saves_menu(saves, selected)
+        self.load = UIButton(
+            row(3, x0 + w - BUTTON_W, BUTTON_W),
+            "Load",
+            self.manager,
+            object_id="#load",
+            tool_tip_text="Load the picked checkpoint (L)",
+        )
+        self.record = UIButton(
+            row(4, x0, 132),
+            "Record GIF",
+            self.manager,
+            object_id="#record",
+            tool_tip_text="Start / stop recording the game view (R)",
+        )
+        box = row(4, x0 + 144, 20)
+        box.y += (WIDGET_H - 20) // 2
+        box.height = 20
+        self.with_q = UICheckBox(
+            box, "with Q-values", self.manager, object_id="#with_q", initial_state=with_q
+        )
+        self.widgets = [
+            self.epsilon,
+            self.schedule,
+            self.pause,
+            self.step,
+            self.speed,
+            self.name,
+            self.save,
+            self.saves,
+            self.load,
+            self.record,
+            self.with_q,
+        ]
+        self._texts = {}
+
+    def kill(self) -> None:
+        for widget in self.widgets:
+            widget.kill()
+        self.widgets = []
+
+    def _make_saves_menu(self, saves: list[Path], selected: str | None) -> UIDropDownMenu:
+        self._save_paths = {path.name: path for path in saves}
+        options = list(self._save_paths) or [NO_SAVES]
+        starting = selected if selected in self._save_paths else options[0]
+        return UIDropDownMenu(
+            options,
+            starting,
+            self._saves_rect,
+            self.manager,
+            object_id="#saves",
+            expansion_height_limit=180,
+        )
+
+    def set_saves(self, saves: list[Path], selected: str | None) -> None:
+        """Replace the checkpoint list, keeping the pick when it is still there."""
+        if not self.widgets or self.saves is None:
+            return
+        index = self.widgets.index(self.saves)
+        self.saves.kill()
+        self.saves = self._make_saves_menu(saves, selected)
+        self.widgets[index] = self.saves
+
+    # -- reading the widgets ------------------------------------------------------------------
+
+    def save_name(self) -> str:
+        return self.name.get_text() if self.name else ""
+
+    def set_save_name(self, text: str) -> None:
+        if self.name:
+            self.name.set_text(text)
+
+    @property
+    def typing(self) -> bool:
+        return bool(self.name and self.name.is_focused)
+
+    def selected_save(self) -> Path | None:
+        if not self.saves:
+            return None
+        return self._save_paths.get(_option_text(self.saves.selected_option))
+
+    def selected_name(self) -> str | None:
+        return _option_text(self.saves.selected_option) if self.saves else None
+
+    def save_list_changed(self, saves: list[Path]) -> bool:
+        return [p.name for p in saves] != list(self._save_paths)
+
+    @property
+    def menu_open(self) -> bool:
+        saves = self.saves
+        return bool(saves and saves.current_state is saves.menu_states.get("expanded"))
+
+    def with_q_checked(self) -> bool:
+        return bool(self.with_q and self.with_q.get_state())
+
+    def intent(self, event: pygame.event.Event) -> Intent | None:
+        """The intent behind a pygame_gui event from one of these widgets."""
+        element = getattr(event, "ui_element", None)
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            actions = {
+                id(self.schedule): "epsilon_schedule",
+                id(self.pause): "toggle_pause",
+                id(self.step): "step",
+                id(self.save): "save",
+                id(self.load): "load",
+                id(self.record): "record",
+            }
+            action = actions.get(id(element))
+            return Intent(action) if action else None
+        if event.type == pygame_gui.UI_HORIZONTAL_SLIDER_MOVED:
+            if element is self.epsilon:
+                self._epsilon_hold = time.monotonic() + SYNC_HOLD_S
+                return Intent("epsilon", round(float(event.value), 3))
+            if element is self.speed:
+                self._speed_hold = time.monotonic() + SYNC_HOLD_S
+                return Intent("speed", int(event.value))
+        if event.type == pygame_gui.UI_TEXT_ENTRY_FINISHED and element is self.name:
+            return Intent("save")
+        checks = (pygame_gui.UI_CHECK_BOX_CHECKED, pygame_gui.UI_CHECK_BOX_UNCHECKED)
+        if event.type in checks and element is self.with_q:
+            return Intent("record_q", event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
+        return None
+
+    # -- showing the state --------------------------------------------------------------------
+
+    def sync(self, snapshot: Snapshot, speed_index: int, recording: bool, with_q: bool) -> None:
+        """Make the widgets show ``snapshot`` (without firing events)."""
+        if not self.widgets:
+            return
+        now = time.monotonic()
+        human = snapshot.mode is Mode.HUMAN
+        slider = self.epsilon
+        moved = abs(slider.get_current_value() - snapshot.epsilon) > 1e-3
+        if moved and now > self._epsilon_hold and not slider.sliding_button.held:
+            slider.set_current_value(snapshot.epsilon, warn=False)
+        speed = self.speed
+        moved = speed.get_current_value() != speed_index
+        if moved and now > self._speed_hold and not speed.sliding_button.held:
+            speed.set_current_value(speed_index, warn=False)
+        _enable(slider, not human and snapshot.ready)
+        _enable(self.schedule, snapshot.epsilon_overridden and not human)
+        _enable(self.speed, not human)
+        _enable(self.step, snapshot.paused and snapshot.ready)
+        self._set_text(self.pause, "Resume" if snapshot.paused else "Pause")
+        self._set_text(self.record, "Stop recording" if recording else "Record GIF")
+        if self.with_q.get_state() != with_q:
+            self.with_q.set_state(with_q)
+
+    def _set_text(self, button: UIButton, text: str) -> None:
+        if self._texts.get(str(id(button))) != text:
+            button.set_text(text)
+            self._texts[str(id(button))] = text
+
+    def draw(self, surface: pygame.Surface, snapshot: Snapshot, speed_index: int) -> None:
+        """The card behind the widgets and the labels and values beside them."""
+        if not self.widgets:
+            return
+        theme.draw_card(surface, self.rect)
+        inner = self.rect.inflate(-2 * theme.PAD, -2 * theme.PAD)
+        middle = inner.y + WIDGET_H // 2
+        theme.draw_text(
+            surface, "epsilon", (inner.x, middle), size=13, colour=theme.DIM, anchor="midleft"
+        )
+        if snapshot.mode is Mode.HUMAN:
+            theme.draw_text(
+                surface,
+                "you play",
+                (self._value_x, middle),
+                size=13,
+                colour=theme.FAINT,
+                anchor="midleft",
+            )
+        else:
+            train = snapshot.mode is Mode.TRAIN
+            colour = theme.ORANGE if snapshot.epsilon_overridden else theme.TEXT
+            theme.draw_text(
+                surface,
+                f"{snapshot.epsilon:.2f}",
+                (self._value_x, middle + 1),
+                kind="mono",
+                size=15,
+                colour=colour,
+                anchor="bottomleft",
+            )
+            if train:
+                note = f"sched {snapshot.scheduled_epsilon:.2f}"
+            else:
+                note = "set" if snapshot.epsilon_overridden else "greedy"
+            theme.draw_text(
+                surface,
+                note,
+                (self._value_x, middle + 1),
+                kind="mono",
+                size=11,
+                colour=theme.DIM,
+                anchor="topleft",
+            )
+            if train and self.epsilon is not None:
+                track = self.epsilon.rect.inflate(-16, 0)
+                x = track.x + int(snapshot.scheduled_epsilon * track.width)
+                tip = self.epsilon.rect.bottom + 1
+                marker = [(x, tip), (x - 4, tip + 5), (x + 4, tip + 5)]
+                pygame.draw.polygon(surface, theme.DIM, marker)
+        middle += ROW
+        speed_x = inner.x + BUTTON_W + 6 + 64 + 12
+        theme.draw_text(
+            surface, "speed", (speed_x, middle), size=13, colour=theme.DIM, anchor="midleft"
+        )
+        text = "natural" if snapshot.mode is Mode.HUMAN else speed_label(SPEEDS[speed_index])
+        theme.draw_text(
+            surface, text, (inner.right, middle), kind="mono", size=13, anchor="midright"
+        )
+
+
+def _option_text(option) -> str:
+    return option[0] if isinstance(option, tuple) else str(option)
+
+
+def _enable(widget, enabled: bool) -> None:
+    if enabled and not widget.is_enabled:
+        widget.enable()
+    elif not enabled and widget.is_enabled:
+        widget.disable()

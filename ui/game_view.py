@@ -1,0 +1,184 @@
+"""The game itself: the latest frame scaled to fit, letterboxed, with score, episode and keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from agent.channels import FAST, Mode, Snapshot
+from game.registry import GameSpec
+from ui import theme
+from ui.shortcuts import key_label
+
+HEADER = 44  # pixels above the frame: title, score, episode, mode
+FOOTER = 40  # pixels below the frame: the keys for human play
+PIXEL_ART_MAX = 320  # pixels: frames no bigger than this are pixel art (Atari is 210x160)
+INTEGER_SCALE_SHARE = 0.8  # take a whole-number scale if it keeps this share of the size
+
+
+def frame_to_surface(frame: np.ndarray) -> pygame.Surface:
+    """An (H, W, 3) uint8 RGB array as a surface (a copy, so the array may go)."""
+    height, width = frame.shape[:2]
+    return pygame.image.frombuffer(np.ascontiguousarray(frame).tobytes(), (width, height), "RGB")
+
+
+def scale_frame(image: pygame.Surface, size: tuple[int, int]) -> pygame.Surface:
+    """Nearest-neighbour for pixel art (the fruit grid, Atari frames) that grows, so its pixels
+    stay crisp; smooth for drawn pictures (CartPole) and for anything that shrinks."""
+    pixel_art = max(image.get_size()) <= PIXEL_ART_MAX
+    if pixel_art and size[0] >= image.get_width() and size[1] >= image.get_height():
+        return pygame.transform.scale(image, size)
+    return pygame.transform.smoothscale(image, size)
+
+
+def fit(source: tuple[int, int], box: pygame.Rect) -> pygame.Rect:
+    """The largest rect of ``source``'s aspect ratio centred in ``box``; a whole-number scale
+    when that loses little, so grid lines and Atari pixels stay even."""
+    scale = min(box.width / max(source[0], 1), box.height / max(source[1], 1))
+    if scale >= 1 and int(scale) >= INTEGER_SCALE_SHARE * scale:
+        scale = int(scale)
+    size = (max(1, int(source[0] * scale)), max(1, int(source[1] * scale)))
+    return pygame.Rect((0, 0), size).move(
+        box.x + (box.width - size[0]) // 2, box.y + (box.height - size[1]) // 2
+    )
+
+
+def speed_label(speed: float) -> str:
+    if speed == FAST:
+        return "fast"
+    return "watch" if speed == 1.0 else f"{speed:g}x"
+
+
+class GameView:
+    """Draws one game's latest frame; keeps the scaled frame until a new one arrives."""
+
+    def __init__(self) -> None:
+        self._cache_key: tuple | None = None
+        self._scaled: pygame.Surface | None = None
+
+    def draw(
+        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+    ) -> pygame.Rect:
+        """Draw into ``rect``; returns where the frame went."""
+        pygame.draw.rect(surface, theme.CARD, rect, border_radius=theme.RADIUS)
+        pygame.draw.rect(surface, theme.CARD_BORDER, rect, width=1, border_radius=theme.RADIUS)
+        header = pygame.Rect(rect.x + theme.PAD, rect.y, rect.width - 2 * theme.PAD, HEADER)
+        footer = pygame.Rect(rect.x + theme.PAD, rect.bottom - FOOTER, header.width, FOOTER)
+        box = pygame.Rect(rect.x + 6, header.bottom, rect.width - 12, footer.y - header.bottom)
+        self._draw_header(surface, header, snapshot, game)
+        self._draw_footer(surface, footer, snapshot, game)
+        pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
+        if snapshot.frame is None or box.width < 4 or box.height < 4:
+            text = "loading..." if not snapshot.ready else "no picture"
+            theme.draw_text(surface, text, box.center, colour=theme.DIM, anchor="center")
+            return box
+        height, width = snapshot.frame.shape[:2]
+        target = fit((width, height), box)
+        key = (snapshot.game, snapshot.frame_serial, target.size)
+        if key != self._cache_key or self._scaled is None:
+            self._scaled = scale_frame(frame_to_surface(snapshot.frame), target.size)
+            self._cache_key = key
+        surface.blit(self._scaled, target)
+        if snapshot.paused:
+            theme.draw_pill(
+                surface,
+                "PAUSED",
+                (target.centerx, target.y + 12),
+                theme.ORANGE,
+                anchor="midtop",
+                size=14,
+            )
+        return target
+
+    def _draw_header(
+        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+    ) -> None:
+        middle = rect.centery
+        title = theme.draw_text(
+            surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
+        )
+        human = snapshot.mode is Mode.HUMAN
+        episode = snapshot.human_episode if human else snapshot.episode
+        x = title.right + 20
+        for label, value in (("score", snapshot.episode_return), ("episode", episode)):
+            shown = theme.draw_text(
+                surface, label, (x, middle), size=13, colour=theme.DIM, anchor="midleft"
+            )
+            shown = theme.draw_text(
+                surface,
+                theme.format_number(value),
+                (shown.right + 6, middle),
+                kind="mono",
+                size=16,
+                anchor="midleft",
+            )
+            x = shown.right + 18
+        mode_colour = theme.MODE_COLOURS[snapshot.mode.value]
+        right = rect.right
+        if snapshot.mode is not Mode.HUMAN:
+            pace = theme.draw_text(
+                surface,
+                speed_label(snapshot.speed),
+                (right, middle),
+                kind="mono",
+                size=13,
+                colour=theme.DIM,
+                anchor="midright",
+            )
+            right = pace.x - 10
+        names = {Mode.HUMAN: "YOU PLAY", Mode.AGENT: "AGENT PLAYS", Mode.TRAIN: "TRAINING"}
+        theme.draw_pill(
+            surface, names[snapshot.mode], (right, middle), mode_colour, anchor="midright"
+        )
+
+    def _draw_footer(
+        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+    ) -> None:
+        middle = rect.centery
+        if snapshot.mode is not Mode.HUMAN:
+            theme.draw_text(
+                surface,
+                "H: play it yourself    F1: all keys",
+                (rect.x, middle),
+                size=13,
+                colour=theme.FAINT,
+                anchor="midleft",
+            )
+            return
+        x = rect.x
+        for action, keys in _keys_by_action(game).items():
+            for name in keys:
+                x = _key_cap(surface, key_label(name), (x, middle)).right + 4
+            shown = theme.draw_text(
+                surface,
+                game.action_names[action],
+                (x + 2, middle),
+                size=13,
+                colour=theme.DIM,
+                anchor="midleft",
+            )
+            x = shown.right + 18
+        idle = (
+            f"no key: {game.action_names[game.idle_action]}"
+            if game.idle_action is not None
+            else "no key: keeps the last push"
+        )
+        theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
+
+
+def _keys_by_action(game: GameSpec) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for name, action in game.keymap.items():
+        grouped.setdefault(action, []).append(name)
+    return dict(sorted(grouped.items()))
+
+
+def _key_cap(surface: pygame.Surface, label: str, midleft: tuple[int, int]) -> pygame.Rect:
+    image = theme.text_surface(label, "mono", 13, theme.TEXT)
+    rect = image.get_rect().inflate(12, 6)
+    rect.width = max(rect.width, rect.height)
+    rect.midleft = midleft
+    pygame.draw.rect(surface, theme.BAR_IDLE, rect, border_radius=5)
+    pygame.draw.rect(surface, theme.FAINT, rect, width=1, border_radius=5)
+    surface.blit(image, image.get_rect(center=rect.center))
+    return rect

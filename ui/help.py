@@ -1,0 +1,116 @@
+"""The help overlay: every keyboard shortcut, the keys of each game, and how to read the panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygame
+
+from game.registry import GAMES
+from ui import theme
+from ui.screen import Screen
+from ui.shortcuts import SHORTCUTS, key_label
+
+CLOSE_KEYS = (pygame.K_F1, pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+LINE = 24  # pixels per line
+PANEL_NOTES = (
+    ("Q-values", "a bar per action, every step; longest is best"),
+    ("green bar", "the agent's greedy choice was taken"),
+    ("orange bar", "a random action (exploration, epsilon)"),
+    ("purple bar", "your move; the arrow marks the agent's pick"),
+    ("epsilon", "slider overrides the schedule; Schedule gives it back"),
+    ("speed", "watch is the game's own pace; fast trains flat out"),
+)
+
+
+class HelpScreen(Screen):
+    """Drawn over the live main screen, which keeps running beneath it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.background: Screen | None = None
+
+    def startup(self, persist: dict[str, Any]) -> None:
+        super().startup(persist)
+        self.background = persist.get("background")
+        self.next = persist.get("return_to", "arcade")
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        closing = (
+            event.type == pygame.KEYDOWN
+            and (event.key in CLOSE_KEYS or getattr(event, "unicode", "") == "?")
+        ) or event.type == pygame.MOUSEBUTTONDOWN
+        if closing:
+            self.done = True
+        elif event.type in (pygame.KEYUP, pygame.WINDOWFOCUSLOST) and self.background:
+            self.background.handle_event(event)  # let go of held game keys
+
+    def update(self, dt: float) -> None:
+        if self.background is not None:
+            self.background.update(dt)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        if self.background is not None:
+            self.background.draw(surface)
+        shade = pygame.Surface(surface.get_size(), pygame.SRCALPHA)
+        shade.fill((5, 6, 10, 215))
+        surface.blit(shade, (0, 0))
+        width, height = surface.get_size()
+        lines = max(len(SHORTCUTS), len(GAMES) + len(PANEL_NOTES) + 3)
+        card_h = 2 * theme.PAD + 44 + lines * LINE
+        card = pygame.Rect(0, 0, min(940, width - 40), min(card_h, height - 40))
+        card.center = (width // 2, height // 2)
+        inner = theme.draw_card(surface, card)
+        theme.draw_text(surface, "Keyboard shortcuts", inner.topleft, kind="bold", size=22)
+        theme.draw_text(
+            surface,
+            "F1, ?, Enter or a click closes this",
+            (inner.right, inner.y + 6),
+            size=13,
+            colour=theme.DIM,
+            anchor="topright",
+        )
+        top = inner.y + 44
+        column_w = inner.width // 2
+        y = top
+        for shortcut in SHORTCUTS:
+            _key_line(surface, (inner.x, y), shortcut.label, shortcut.description)
+            y += LINE
+        x = inner.x + column_w + 10
+        y = top
+        theme.draw_text(
+            surface, "PLAYING YOURSELF (Human mode)", (x, y), kind="bold", size=12, colour=theme.DIM
+        )
+        y += LINE
+        for spec in GAMES.values():
+            keys: dict[int, list[str]] = {}
+            for name, action in spec.keymap.items():
+                keys.setdefault(action, []).append(key_label(name))
+            moves = "   ".join(
+                f"{'/'.join(names)} {spec.action_names[action]}"
+                for action, names in sorted(keys.items())
+            )
+            theme.draw_text(surface, spec.title, (x, y), kind="bold", size=14)
+            theme.draw_text(
+                surface, moves, (x + 100, y + 1), kind="mono", size=13, colour=theme.TEXT
+            )
+            y += LINE
+        y += LINE // 2
+        theme.draw_text(
+            surface, "READING THE PANELS", (x, y), kind="bold", size=12, colour=theme.DIM
+        )
+        y += LINE
+        for label, text in PANEL_NOTES:
+            theme.draw_text(surface, label, (x, y), kind="bold", size=13)
+            theme.draw_text(surface, text, (x + 100, y), size=13, colour=theme.DIM)
+            y += LINE
+
+
+def _key_line(surface: pygame.Surface, pos: tuple[int, int], keys: str, text: str) -> None:
+    x, y = pos
+    image = theme.text_surface(keys, "mono", 13, theme.TEXT)
+    cap = image.get_rect().inflate(12, 4)
+    cap.topleft = (x, y)
+    pygame.draw.rect(surface, theme.BAR_IDLE, cap, border_radius=5)
+    surface.blit(image, image.get_rect(center=cap.center))
+    theme.draw_text(surface, text, (x + 110, y + 1), size=14, colour=theme.TEXT)

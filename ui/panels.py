@@ -1,0 +1,254 @@
+"""The panels drawn by hand: live Q-values, the stats grid and the learning curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from agent.channels import Mode, Snapshot
+from game.registry import GameSpec
+from ui import theme
+
+Q_ROW = 30  # pixels per action row
+BAR_STUB = 0.12  # share of the bar the worst action keeps
+CURVE_WINDOW = 100  # episodes in the moving average, the same window as "mean (100)"
+
+
+class QValuePanel:
+    """One bar per action, the chosen one lit, greedy or random marked.
+
+    Bars compare the actions with each other: the best is full length, the worst keeps a stub,
+    so CartPole's 99.44 against 99.35 reads as clearly as fruit catch's -0.04 against -0.06;
+    the numbers beside them are the Q-values themselves.
+    """
+
+    @staticmethod
+    def height(n_actions: int) -> int:
+        return 2 * theme.PAD + 22 + n_actions * Q_ROW
+
+    def draw(
+        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+    ) -> None:
+        inner = theme.draw_card(surface, rect, "Q-values")
+        self._draw_marker(surface, rect, snapshot, game)
+        q_values = snapshot.q_values or (0.0,) * len(game.action_names)
+        lo, hi = min(q_values), max(q_values)
+        span = hi - lo
+        name_w, value_w = 96, 74
+        bar_left = inner.x + name_w
+        bar_w = max(10, inner.width - name_w - value_w)
+        chosen_colour = self._chosen_colour(snapshot)
+        for i, (name, q) in enumerate(zip(game.action_names, q_values, strict=False)):
+            y = inner.y + i * Q_ROW
+            row = pygame.Rect(inner.x, y, inner.width, Q_ROW - 6)
+            chosen = snapshot.action == i and bool(snapshot.q_values)
+            agent_pick = snapshot.agent_action == i and bool(snapshot.q_values)
+            colour = theme.TEXT if chosen else theme.DIM
+            theme.draw_text(
+                surface,
+                name,
+                (row.x, row.centery),
+                kind="bold" if chosen else "sans",
+                size=13,
+                colour=colour,
+                anchor="midleft",
+            )
+            track = pygame.Rect(bar_left, row.y + 3, bar_w, row.height - 6)
+            pygame.draw.rect(surface, theme.BACKGROUND, track, border_radius=4)
+            share = (1.0 if span < 1e-9 else (q - lo) / span) if snapshot.q_values else 0.0
+            width = int(bar_w * (BAR_STUB + (1.0 - BAR_STUB) * share))
+            bar = pygame.Rect(track.x, track.y, max(width, 4), track.height)
+            pygame.draw.rect(
+                surface, chosen_colour if chosen else theme.BAR_IDLE, bar, border_radius=4
+            )
+            if agent_pick and not chosen:
+                pygame.draw.rect(surface, theme.ACCENT, bar, width=2, border_radius=4)
+            if agent_pick:
+                tip = (bar_left - 8, row.centery)
+                pygame.draw.polygon(
+                    surface, theme.ACCENT, [(tip[0] - 6, tip[1] - 5), (tip[0] - 6, tip[1] + 5), tip]
+                )
+            text = f"{q:+.3f}" if snapshot.q_values else "-"
+            theme.draw_text(
+                surface,
+                text,
+                (inner.right, row.centery),
+                kind="mono",
+                size=13,
+                colour=colour,
+                anchor="midright",
+            )
+
+    @staticmethod
+    def _chosen_colour(snapshot: Snapshot) -> theme.Colour:
+        if snapshot.mode is Mode.HUMAN:
+            return theme.PURPLE
+        return theme.GREEN if snapshot.greedy else theme.ORANGE
+
+    @staticmethod
+    def _draw_marker(
+        surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+    ) -> None:
+        if not snapshot.q_values or snapshot.action is None:
+            return
+        anchor = (rect.right - theme.PAD, rect.y + theme.PAD + 7)
+        if snapshot.mode is Mode.HUMAN:
+            verdict = "agrees" if snapshot.greedy else "differs"
+            text = f"agent {verdict}"
+            theme.draw_pill(surface, text, anchor, theme.PURPLE, anchor="midright", filled=False)
+        elif snapshot.greedy:
+            theme.draw_pill(surface, "GREEDY", anchor, theme.GREEN, anchor="midright")
+        else:
+            theme.draw_pill(
+                surface,
+                f"RANDOM  ε {snapshot.epsilon:.2f}",
+                anchor,
+                theme.ORANGE,
+                anchor="midright",
+            )
+
+
+class StatsPanel:
+    """Counters and running figures in a two-column grid."""
+
+    ROWS = 5
+    ROW = 21  # pixels per row
+
+    @classmethod
+    def height(cls) -> int:
+        return 2 * theme.PAD + 22 + cls.ROWS * cls.ROW
+
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
+        inner = theme.draw_card(surface, rect, "Live stats")
+        fill = f"{snapshot.replay_size:,} / {snapshot.replay_capacity:,}"
+        cells = (
+            ("step", theme.format_number(snapshot.global_step)),
+            ("episode", theme.format_number(snapshot.episode)),
+            ("last return", theme.format_number(snapshot.last_return)),
+            ("mean (100)", theme.format_number(snapshot.mean_return)),
+            ("loss", "-" if snapshot.loss is None else f"{snapshot.loss:.4f}"),
+            ("steps/s", f"{snapshot.steps_per_second:,.0f}"),
+            ("updates", theme.format_number(snapshot.updates)),
+            ("ε in use", "-" if snapshot.mode is Mode.HUMAN else f"{snapshot.epsilon:.3f}"),
+            ("replay", fill),
+            ("device", snapshot.device),
+        )
+        column = inner.width // 2
+        for i, (label, value) in enumerate(cells):
+            x = inner.x + (i % 2) * column
+            y = inner.y + (i // 2) * self.ROW
+            theme.draw_text(surface, label, (x, y), size=13, colour=theme.DIM)
+            right = x + column - (12 if i % 2 == 0 else 0)
+            theme.draw_text(surface, value, (right, y + 1), kind="mono", size=13, anchor="topright")
+
+
+class LearningCurve:
+    """Episode returns (faint) and their moving average (bright), redrawn only on change."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._image: pygame.Surface | None = None
+
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
+        if rect.height < 60 or rect.width < 80:
+            return
+        returns = snapshot.returns
+        key = (rect.size, len(returns), returns[-1] if returns else None, snapshot.game)
+        if key != self._key or self._image is None:
+            self._image = self._render(rect.size, returns)
+            self._key = key
+        surface.blit(self._image, rect)
+
+    def _render(self, size: tuple[int, int], returns: tuple[float, ...]) -> pygame.Surface:
+        image = pygame.Surface(size, pygame.SRCALPHA)
+        inner = theme.draw_card(image, image.get_rect(), "Learning curve")
+        legend_y = theme.PAD + 7
+        x = size[0] - theme.PAD
+        label = theme.draw_text(
+            image,
+            f"mean of {CURVE_WINDOW}",
+            (x, legend_y),
+            size=12,
+            colour=theme.DIM,
+            anchor="midright",
+        )
+        pygame.draw.line(image, theme.ACCENT, (label.x - 22, legend_y), (label.x - 6, legend_y), 3)
+        label = theme.draw_text(
+            image, "return", (label.x - 32, legend_y), size=12, colour=theme.DIM, anchor="midright"
+        )
+        for x in range(label.x - 20, label.x - 6, 5):
+            image.fill(theme.FAINT, (x, legend_y - 1, 2, 2))
+        if not returns:
+            theme.draw_text(
+                image,
+                "no finished episodes yet",
+                inner.center,
+                size=13,
+                colour=theme.FAINT,
+                anchor="center",
+            )
+            return image
+        values = np.asarray(returns, dtype=np.float64)
+        average = _trailing_mean(values, CURVE_WINDOW)
+        lo, hi = float(values.min()), float(values.max())
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1.0, hi + 1.0
+        axis_w = 44
+        plot = pygame.Rect(inner.x + axis_w, inner.y + 4, inner.width - axis_w, inner.height - 22)
+        if plot.width < 10 or plot.height < 10:
+            return image
+        for fraction in (0.0, 0.5, 1.0):
+            y = plot.bottom - int(fraction * plot.height)
+            pygame.draw.line(image, theme.GRID, (plot.x, y), (plot.right, y))
+            theme.draw_text(
+                image,
+                theme.format_number(lo + fraction * (hi - lo), 1),
+                (plot.x - 6, y),
+                kind="mono",
+                size=11,
+                colour=theme.DIM,
+                anchor="midright",
+            )
+        count = f"{len(values):,} episode{'s' if len(values) != 1 else ''}"
+        theme.draw_text(
+            image,
+            count,
+            (plot.right, plot.bottom + 4),
+            size=11,
+            colour=theme.DIM,
+            anchor="topright",
+        )
+        for point in _points(values, lo, hi, plot):
+            image.fill(theme.FAINT, (point[0] - 1, point[1] - 1, 2, 2))
+        _polyline(image, theme.ACCENT, _points(average, lo, hi, plot), 2)
+        return image
+
+
+def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at each point (fewer at the start)."""
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def _points(values: np.ndarray, lo: float, hi: float, plot: pygame.Rect) -> list[tuple[int, int]]:
+    """Screen points, at most one per pixel column (each column shows its bin's mean)."""
+    n = len(values)
+    if n > plot.width:
+        edges = np.linspace(0, n, plot.width + 1).astype(int)
+        sums = np.add.reduceat(values, edges[:-1])
+        values = sums / np.maximum(np.diff(edges), 1)
+        n = len(values)
+    xs = plot.x + (np.arange(n) * (plot.width - 1) / max(n - 1, 1)).astype(int)
+    ys = plot.bottom - ((values - lo) / (hi - lo) * plot.height).astype(int)
+    return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+
+def _polyline(
+    surface: pygame.Surface, colour: theme.Colour, points: list[tuple[int, int]], width: int
+) -> None:
+    if len(points) == 1:
+        pygame.draw.circle(surface, colour, points[0], width + 1)
+    elif points:
+        pygame.draw.lines(surface, colour, False, points, width)

@@ -1,0 +1,130 @@
+"""Record what the game view shows into a GIF, off the drawing thread, with memory kept flat.
+
+Frames are composed on the window's thread (the game frame scaled up crisply, optionally the
+Q-value panel beside it) at a fixed size, so a resized window never changes the GIF's size;
+they are encoded on a writer thread through ``agent.recording.GifRecorder``, which streams to
+disk. The queue between the two is short, so memory stays flat however long the recording.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from agent.channels import Mode, Snapshot
+from agent.recording import GifRecorder
+from game.registry import GameSpec
+from ui import theme
+from ui.game_view import frame_to_surface
+from ui.panels import QValuePanel
+
+TARGET_HEIGHT = 420  # pixels: frames are scaled by the integer nearest to this
+PANEL_WIDTH = 320  # pixels, the Q-value panel beside the frame
+MAX_GIF_FPS = 50.0  # GIF frame times come in 10 ms steps and viewers cap near 50 fps
+QUEUE_FRAMES = 8  # frames waiting for the encoder at most
+PUT_TIMEOUT_S = 2.0
+
+
+class GifCapture:
+    """One recording: ``add(snapshot)`` for each new step, then ``close()``."""
+
+    def __init__(self, path: Path, game: GameSpec, fps: float, with_q: bool) -> None:
+        self.path = Path(path)
+        self.game = game
+        self.with_q = with_q
+        self.frames = 0
+        self.dropped = 0
+        self.error: str | None = None
+        self._panel = QValuePanel()
+        self._size: tuple[int, int] | None = None
+        self._scale = 1
+        self._writer = GifRecorder(self.path, min(fps, MAX_GIF_FPS))
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._thread = threading.Thread(target=self._encode, name="gif-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, snapshot: Snapshot) -> None:
+        """Compose and queue the frame of ``snapshot``."""
+        if snapshot.frame is None or self.error:
+            return
+        image = self.compose(snapshot)
+        try:
+            self._queue.put(
+                pygame.surfarray.array3d(image).swapaxes(0, 1).copy(), timeout=PUT_TIMEOUT_S
+            )
+            self.frames += 1
+        except queue.Full:
+            self.dropped += 1
+
+    def compose(self, snapshot: Snapshot) -> pygame.Surface:
+        assert snapshot.frame is not None
+        height, width = snapshot.frame.shape[:2]
+        if self._size is None:
+            self._scale = max(1, round(TARGET_HEIGHT / height))
+            frame_size = (width * self._scale, height * self._scale)
+            extra = PANEL_WIDTH if self.with_q else 0
+            self._size = (frame_size[0] + extra, frame_size[1])
+        canvas = pygame.Surface(self._size)
+        canvas.fill(theme.BACKGROUND)
+        frame = frame_to_surface(snapshot.frame)
+        frame_size = (width * self._scale, height * self._scale)
+        frame_w = self._size[0] - (PANEL_WIDTH if self.with_q else 0)
+        if frame_size[0] > frame_w or frame_size[1] > self._size[1]:
+            frame_size = (frame_w, self._size[1])  # another game's frame: squeeze it in
+        canvas.blit(pygame.transform.scale(frame, frame_size), (0, 0))
+        if self.with_q:
+            rows = QValuePanel.height(len(self.game.action_names))
+            rect = pygame.Rect(frame_w + 8, 8, PANEL_WIDTH - 16, min(rows, self._size[1] - 16))
+            self._panel.draw(canvas, rect, snapshot, self.game)
+            self._draw_caption(
+                canvas, pygame.Rect(rect.x, rect.bottom + 14, rect.width, 60), snapshot
+            )
+        return canvas
+
+    def _draw_caption(self, canvas: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
+        """Game, mode, score and episode under the Q-values, so a GIF explains itself."""
+        if rect.bottom > canvas.get_height():
+            return
+        human = snapshot.mode is Mode.HUMAN
+        title = theme.draw_text(canvas, self.game.title, (rect.x + 4, rect.y), kind="bold", size=16)
+        names = {Mode.HUMAN: "YOU PLAY", Mode.AGENT: "AGENT PLAYS", Mode.TRAIN: "TRAINING"}
+        theme.draw_pill(
+            canvas,
+            names[snapshot.mode],
+            (rect.right - 4, title.centery),
+            theme.MODE_COLOURS[snapshot.mode.value],
+            anchor="midright",
+        )
+        episode = snapshot.human_episode if human else snapshot.episode
+        line = f"score {theme.format_number(snapshot.episode_return)}   episode {episode:,}"
+        theme.draw_text(
+            canvas, line, (rect.x + 4, title.bottom + 6), kind="mono", size=13, colour=theme.DIM
+        )
+
+    @property
+    def written(self) -> int:
+        """Frames in the file so far."""
+        return self._writer.frames
+
+    def close(self) -> None:
+        """Finish the file (waits for queued frames to be written)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._writer.close()
+
+    def _encode(self) -> None:
+        while True:
+            frame = self._queue.get()
+            if frame is None:
+                return
+            if self.error:
+                continue
+            try:
+                self._writer.append(frame)
+            except (OSError, ValueError) as error:
+                self.error = str(error).splitlines()[0] if str(error) else type(error).__name__

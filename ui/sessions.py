@@ -1,0 +1,49 @@
+"""The window's training sessions: one per game, made on first use and kept until the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from agent.channels import Mode
+from agent.config import load_config
+from agent.session import TrainingSession
+from game.registry import GAMES
+
+# The window shares the machine with the user's desktop: 1M Breakout frames would take 6.6 GiB,
+# so the live window keeps 250k (1.7 GiB, filled lazily). The command line keeps the full size.
+APP_OVERRIDES: dict[str, dict[str, Any]] = {"breakout": {"buffer_size": 250_000}}
+
+
+class SessionPool:
+    """Makes each game's ``TrainingSession`` when first asked for and keeps it running."""
+
+    def __init__(
+        self,
+        device: torch.device,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.device = device
+        self.overrides = {**APP_OVERRIDES, **(overrides or {})}
+        self.seed = seed
+        self.sessions: dict[str, TrainingSession] = {}
+
+    def get(self, key: str, mode: Mode = Mode.AGENT, paused: bool = False) -> TrainingSession:
+        """The session for game ``key``, started in ``mode`` if it is new."""
+        session = self.sessions.get(key)
+        if session is None:
+            config = load_config(key, overrides=self.overrides.get(key))
+            session = TrainingSession(
+                GAMES[key], config, self.device, seed=self.seed, mode=mode, paused=paused
+            ).start()
+            self.sessions[key] = session
+        return session
+
+    def close_all(self, timeout: float = 1.5) -> None:
+        """Stop every session: all are asked at once, then each is waited for briefly."""
+        for session in self.sessions.values():
+            session.send_shutdown()
+        for session in self.sessions.values():
+            session.close(timeout / max(len(self.sessions), 1))

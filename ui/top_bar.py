@@ -1,0 +1,92 @@
+"""The top bar's widgets: the game picker, the mode picker and the help button."""
+
+from __future__ import annotations
+
+import pygame
+import pygame_gui
+from pygame_gui.core import ObjectID
+from pygame_gui.elements import UIButton
+
+from agent.channels import Mode
+from game.registry import GAMES
+from ui import theme
+from ui.shortcuts import Intent
+
+TOP_BAR = 56  # pixels from the window top to the content
+BAR_HEIGHT = 50  # pixels, the top bar itself
+
+
+class TopBar:
+    """Game picker, mode picker and the help button along the top of the window."""
+
+    def __init__(self, manager: pygame_gui.UIManager) -> None:
+        self.manager = manager
+        self.game_buttons: dict[str, UIButton] = {}
+        self.mode_buttons: dict[Mode, UIButton] = {}
+        self.help_button: UIButton | None = None
+        self.games_x = 0
+
+    def build(self, width: int) -> None:
+        self.kill()
+        y = (BAR_HEIGHT - 34) // 2
+        x = 170
+        self.games_x = x
+        for key, spec in GAMES.items():
+            self.game_buttons[key] = UIButton(
+                pygame.Rect(x, y, 118, 34),
+                spec.title,
+                self.manager,
+                object_id=ObjectID(f"#game_{key}", "@picker"),
+                tool_tip_text=f"{spec.title} ({list(GAMES).index(key) + 1})",
+            )
+            x += 122
+        x += 24
+        for mode, label, key in (
+            (Mode.HUMAN, "Human", "H"),
+            (Mode.AGENT, "Agent", "G"),
+            (Mode.TRAIN, "Train", "T"),
+        ):
+            self.mode_buttons[mode] = UIButton(
+                pygame.Rect(x, y, 92, 34),
+                label,
+                self.manager,
+                object_id=ObjectID(f"#mode_{mode.value}", "@picker"),
+                tool_tip_text=f"{label} mode ({key})",
+            )
+            x += 96
+        help_x = max(x + 12, width - theme.GAP - 84)
+        self.help_button = UIButton(
+            pygame.Rect(help_x, y, 84, 34), "Help  F1", self.manager, object_id="#help"
+        )
+
+    def kill(self) -> None:
+        for button in [*self.game_buttons.values(), *self.mode_buttons.values(), self.help_button]:
+            if button is not None:
+                button.kill()
+        self.game_buttons, self.mode_buttons, self.help_button = {}, {}, None
+
+    def show_selection(self, game: str, mode: Mode) -> None:
+        for key, button in self.game_buttons.items():
+            _set_selected(button, key == game)
+        for key, button in self.mode_buttons.items():
+            _set_selected(button, key is mode)
+
+    def intent(self, event: pygame.event.Event) -> Intent | None:
+        if event.type != pygame_gui.UI_BUTTON_PRESSED:
+            return None
+        for key, button in self.game_buttons.items():
+            if event.ui_element is button:
+                return Intent("game", key)
+        for mode, button in self.mode_buttons.items():
+            if event.ui_element is button:
+                return Intent("mode", mode.value)
+        if event.ui_element is self.help_button:
+            return Intent("help")
+        return None
+
+
+def _set_selected(button: UIButton, selected: bool) -> None:
+    if selected and not button.is_selected:
+        button.select()
+    elif not selected and button.is_selected:
+        button.unselect()
