@@ -233,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         from ui.app import run_app
 
         return run_app(start_game=args.game, device=args.device)
+    # Headless commands draw only into arrays (CartPole renders with pygame): no window needed.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from agent.checkpoint import CheckpointError
     from agent.trainer import MemoryBudgetError
 
