@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -73,13 +74,15 @@ class ProgressLine:
         self.tty = stream.isatty()
         self._last = 0.0
 
-    def update(self, text: str, force: bool = False) -> None:
+    def update(self, describe: Callable[[], str], force: bool = False) -> None:
+        """Show ``describe()``, called only when the line is due (it is not free to build)."""
         now = time.monotonic()
         if not self.enabled or (not force and now - self._last < PROGRESS_INTERVAL_S):
             return
         if not self.tty and not force and now - self._last < 10.0:
             return  # logs get a line every 10 s, not a flood
         self._last = now
+        text = describe()
         self.stream.write(("\r" + text + "\x1b[K") if self.tty else text + "\n")
         self.stream.flush()
 
@@ -206,14 +209,14 @@ def train(
                     break
             if config.save_every and trainer.global_step % config.save_every == 0:
                 save()
-            bar.update(_progress_text(trainer, start, end_step))
+            bar.update(lambda: _progress_text(trainer, start, end_step))
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
         result.env_steps = trainer.global_step
         result.episodes = trainer.episode
         result.seconds = time.perf_counter() - start
-        bar.update(_progress_text(trainer, start, end_step), force=True)
+        bar.update(lambda: _progress_text(trainer, start, end_step), force=True)
         bar.finish()
         metrics.close()
     if not result.eval_returns and not result.interrupted:
