@@ -13,16 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.versus import VersusState
+
 WATCH = 1.0  # speed multiplier: the game's natural pace
 FAST = math.inf  # speed multiplier: flat out
 
 
 class Mode(StrEnum):
-    """Who plays: a person, the agent without learning, or the agent while it learns."""
+    """Who plays: a person, the agent without learning, the agent while it learns, or the
+    person against the agent, side by side from the same seed."""
 
     HUMAN = "human"
     AGENT = "agent"
     TRAIN = "train"
+    VERSUS = "versus"
 
 
 # Commands, UI -> session. Each is small, frozen and handled between two env steps.
@@ -72,9 +76,41 @@ class SetSpeed:
 
 @dataclass(frozen=True)
 class HumanAction:
-    """The action a person holds down; ``None``: no key held."""
+    """The action a person holds down; ``None``: no key held. In Agent and Train mode a held
+    action takes over the agent's game (see ``HandBack``)."""
 
     action: int | None
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """End a takeover now: the agent plays again from the next step."""
+
+
+@dataclass(frozen=True)
+class SetTeach:
+    """Human mode plays the agent's own game and stores the person's moves as demonstrations."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetDemoFraction:
+    """Share of each training batch drawn from demonstrations while any are stored (0 to 1)."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class SetSaliency:
+    """Compute the saliency map of the agent's choice a few times a second (or stop)."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class NextRound:
+    """Versus: start the round that is ready, or the next one once both games have ended."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +133,21 @@ class Shutdown:
 
 
 Command = (
-    SetMode | SetEpsilon | Pause | Resume | Step | SetSpeed | HumanAction | Save | Load | Shutdown
+    SetMode
+    | SetEpsilon
+    | Pause
+    | Resume
+    | Step
+    | SetSpeed
+    | HumanAction
+    | HandBack
+    | SetTeach
+    | SetDemoFraction
+    | SetSaliency
+    | NextRound
+    | Save
+    | Load
+    | Shutdown
 )
 
 
@@ -108,7 +158,12 @@ class Snapshot:
     ``frame_serial`` grows by one each time a new ``frame`` is published, so a reader can tell
     new frames from old. ``message_serial`` does the same for ``message``. In Human mode
     ``q_values`` and ``agent_action`` are what the agent would do in the person's game, and
-    ``greedy`` says whether the person did that.
+    ``greedy`` says whether the person did that; the same holds while ``controller`` is
+    ``"human"`` in Agent or Train mode (a takeover). ``obs`` is what the network receives now
+    (a copy, published with each frame); ``saliency`` is |dQ/d obs| of the agent's greedy
+    action ``saliency_action`` on a recent ``obs``, scaled to [0, 1], while it is switched on.
+    In Versus mode ``frame``, ``obs`` and the Q-values are the agent's side; ``versus`` holds
+    the rest of the match.
     """
 
     game: str
@@ -144,3 +199,13 @@ class Snapshot:
     returns: tuple[float, ...]
     message: str
     message_serial: int
+    controller: str = "agent"  # who acts in the game on screen: "agent" or "human"
+    hand_back_in: float | None = None  # seconds until a takeover ends; None: no takeover
+    teach: bool = False
+    demo_count: int = 0  # demonstrations in the replay memory
+    demo_fraction: float = 0.0
+    agent_source: str = ""  # which agent plays: a checkpoint's name or how it was trained
+    obs: np.ndarray | None = None
+    saliency: np.ndarray | None = None
+    saliency_action: int | None = None
+    versus: VersusState | None = None

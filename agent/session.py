@@ -9,36 +9,41 @@ in its kernels, so the window keeps drawing while a network learns.
 Pacing follows "Fix Your Timestep!": at a finite speed, steps are due at fixed times (the game's
 own rate times the speed multiplier; human play always at the game's human rate) and the thread
 sleeps on the command queue in between, so commands wake it at once. At ``FAST`` it steps flat
-out and publishes a few snapshots a second, copying the frame only then.
+out and publishes a few snapshots a second, copying the frame only then. What one step does in
+each mode (takeovers, teaching, versus rounds) lives in ``agent.play``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import queue
 import threading
 import time
 import traceback
-from collections import deque
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
 
 from agent.channels import (
     WATCH,
     Command,
+    HandBack,
     HumanAction,
     Load,
     Mode,
+    NextRound,
     Pause,
     Resume,
     Save,
+    SetDemoFraction,
     SetEpsilon,
     SetMode,
+    SetSaliency,
     SetSpeed,
+    SetTeach,
     Shutdown,
     Snapshot,
     Step,
@@ -46,13 +51,15 @@ from agent.channels import (
 from agent.checkpoint import CheckpointError, load_into, save_checkpoint
 from agent.config import DQNConfig
 from agent.device import describe_device
-from agent.trainer import StepReport, Trainer, make_game_env
+from agent.human_play import TAKEOVER_IDLE_S, Takeover
+from agent.live_view import LiveView
+from agent.play import Play
+from agent.trainer import Trainer
 from game.registry import GameSpec
 
 FAST_PUBLISH_S = 0.2  # seconds between snapshots at FAST
 MAX_LAG_S = 0.25  # behind schedule by more than this, the clock restarts instead of catching up
 RATE_WINDOW_S = 0.5  # seconds over which steps/s is measured
-CURVE_POINTS = 10_000  # episode returns kept for the learning curve
 SHUTDOWN_WAIT_S = 2.0
 
 
@@ -69,6 +76,7 @@ class TrainingSession:
         mode: Mode = Mode.AGENT,
         paused: bool = False,
         speed: float = WATCH,
+        takeover_idle_s: float = TAKEOVER_IDLE_S,
     ) -> None:
         self.game = game
         self.config = config
@@ -84,28 +92,13 @@ class TrainingSession:
         self._speed = SetSpeed(speed).speed
         self._stopping = False
         self._epsilon_override: float | None = None
-        self._human_env: gym.Env | None = None
-        self._human_obs: np.ndarray | None = None
-        self._human_action: int | None = None
-        self._human_last_action = game.idle_action if game.idle_action is not None else 0
-        self._human_score = 0.0
-        self._human_episode = 0
-        self._human_last_return: float | None = None
-        self._agent_stepped = False  # Agent-mode steps since the last Train step
+        self._takeover = Takeover(takeover_idle_s)
+        self._play: Play | None = None
         self._loaded = False  # a checkpoint was loaded into this session
+        self._loaded_name = ""
+        self._updates_at_load = 0
+        self._view = LiveView()
         self._device_name = describe_device(device)
-        self._last: dict = {
-            "action": None,
-            "agent_action": None,
-            "q_values": (),
-            "greedy": True,
-            "reward": 0.0,
-            "loss": None,
-        }
-        self._returns: deque[float] = deque(maxlen=CURVE_POINTS)
-        self._returns_tuple: tuple[float, ...] = ()
-        self._frame: np.ndarray | None = None
-        self._frame_serial = 0
         self._message = ""
         self._message_serial = 0
         self._rate_mark = (time.monotonic(), 0)
@@ -147,8 +140,8 @@ class TrainingSession:
     def _run(self) -> None:
         try:
             self._trainer = Trainer(self.game, self.config, self.device, seed=self.seed)
-            if self._mode is Mode.HUMAN:
-                self._open_human_env()
+            self._play = Play(self.game, self.config, self._trainer, self.seed, self._takeover)
+            self._play.prepare(self._mode)
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot start {self.game.title}: {_one_line(error)}")
             self._publish(ready=False)
@@ -214,9 +207,25 @@ class TrainingSession:
                 self._speed = float(speed)
             case SetEpsilon(value=value):
                 self._epsilon_override = None if value is None else min(max(float(value), 0.0), 1.0)
-            case HumanAction(action=action):
+            case HumanAction(action=action) if self._play is not None:
                 valid = action is None or 0 <= int(action) < len(self.game.action_names)
-                self._human_action = None if action is None or not valid else int(action)
+                held = None if action is None or not valid else int(action)
+                self._play.hold(self._mode, held, time.monotonic())
+            case HandBack():
+                self._takeover.hand_back()
+            case SetTeach(on=on) if self._play is not None:
+                self._play.teach = bool(on)
+                self._publish(frame=True)
+            case SetDemoFraction(value=value) if self._trainer is not None:
+                fraction = min(max(float(value), 0.0), 1.0)
+                self.config = dataclasses.replace(self.config, demo_fraction=fraction)
+                self._trainer.config = self.config  # read at each training round
+            case SetSaliency(on=on):
+                self._view.show_saliency(bool(on))
+                self._publish(frame=True)
+            case NextRound() if self._play is not None and self._mode is Mode.VERSUS:
+                if self._play.start_round():
+                    self._publish(frame=True)
             case SetMode(mode=mode):
                 self._set_mode(Mode(mode))
             case Save(path=path):
@@ -226,14 +235,16 @@ class TrainingSession:
         self._publish()
 
     def _set_mode(self, mode: Mode) -> None:
-        if mode is Mode.HUMAN and self._human_env is None:
-            try:
-                self._open_human_env()
-            except Exception as error:  # noqa: BLE001
-                self._say(f"cannot open a game for human play: {_one_line(error)}")
-                return
+        if self._play is None:
+            self._mode = mode
+            return
+        try:
+            self._play.prepare(mode)
+        except Exception as error:  # noqa: BLE001
+            self._say(f"cannot open a game for {mode.value} play: {_one_line(error)}")
+            return
         self._mode = mode
-        self._human_action = None
+        self._play.reset_control()
         self._publish(frame=True)
 
     def _guarded_step(self) -> None:
@@ -246,78 +257,19 @@ class TrainingSession:
             self._say(f"paused after an error: {_one_line(error)}")
 
     def _step(self) -> None:
-        trainer = self._trainer
-        assert trainer is not None
-        if self._mode is Mode.HUMAN:
-            self._human_step()
-        elif self._mode is Mode.AGENT:
-            report = trainer.step(learn=False, epsilon=self._epsilon_in_use())
-            self._agent_stepped = True
-            self._record(report)
-        else:
-            if self._agent_stepped:
-                # Agent steps went unrecorded: the next stored transition starts a new episode
-                # rather than stitching frames across the gap.
-                trainer.replay.end_episode()
-                self._agent_stepped = False
-            report = trainer.step(learn=True, epsilon=self._epsilon_override)
-            self._record(report)
-        self._steps_done += 1
-
-    def _record(self, report: StepReport) -> None:
-        self._last = {
-            "action": report.action,
-            "agent_action": int(np.argmax(report.q_values)) if report.q_values else None,
-            "q_values": report.q_values,
-            "greedy": report.greedy,
-            "reward": report.reward,
-            "loss": report.loss if report.loss is not None else self._last["loss"],
-        }
-        if report.episode_return is not None:
-            self._returns.append(report.episode_return)
-            self._returns_tuple = tuple(self._returns)
-
-    def _human_step(self) -> None:
-        trainer, env = self._trainer, self._human_env
-        assert trainer is not None and env is not None and self._human_obs is not None
-        if self._human_action is not None:
-            action = self._human_action
-        elif self.game.idle_action is not None:
-            action = self.game.idle_action
-        else:
-            action = self._human_last_action
-        q_values = trainer.learner.q_values(self._human_obs[None])[0]
-        agent_action = int(q_values.argmax())
-        obs, reward, terminated, truncated, _ = env.step(action)
-        self._human_last_action = action
-        self._human_score += float(reward)
-        if terminated or truncated:
-            self._human_last_return = self._human_score
-            self._human_episode += 1
-            obs, _ = env.reset()
-        self._human_obs = obs
-        self._last = {
-            "action": action,
-            "agent_action": agent_action,
-            "q_values": tuple(float(q) for q in q_values),
-            "greedy": action == agent_action,
-            "reward": float(reward),
-            "loss": self._last["loss"],
-        }
-        if terminated or truncated:
-            self._human_score = 0.0
-
-    def _open_human_env(self) -> None:
-        env = make_game_env(self.game, self.config, train=False, human=True)
-        self._human_obs, _ = env.reset(seed=self.seed + 1)
-        self._human_env = env
-        self._human_score = 0.0
+        play = self._play
+        assert play is not None
+        move = play.step(self._mode, self._epsilon_override, time.monotonic())
+        if move is not None:
+            self._view.record(move)
+            self._steps_done += 1
 
     def _close_envs(self) -> None:
-        for env in (self._human_env, self._trainer.env if self._trainer else None):
-            if env is not None:
+        closers = (self._play, self._trainer.env if self._trainer else None)
+        for closer in closers:
+            if closer is not None:
                 with contextlib.suppress(Exception):  # closing is best effort at exit
-                    env.close()
+                    closer.close()
 
     def _save(self, path: Path) -> None:
         trainer = self._trainer
@@ -351,11 +303,12 @@ class TrainingSession:
         trainer.recent_returns.clear()
         trainer.last_loss = None
         trainer.restart_episode()
-        self._agent_stepped = False
         self._loaded = True
-        self._returns.clear()
-        self._returns_tuple = ()
-        self._last = {**self._last, "loss": None}
+        self._loaded_name = Path(path).name
+        self._updates_at_load = trainer.learner.updates
+        if self._play is not None and self._play.match is not None:
+            self._play.match.reset_tally()  # a new opponent starts a new tally
+        self._view.forget_progress()
         self._say(f"loaded {_short(path)} (trained {trainer.global_step:,} steps)")
         self._publish(frame=True)
 
@@ -365,6 +318,14 @@ class TrainingSession:
         self._message = message
         self._message_serial += 1
 
+    def _agent_source(self) -> str:
+        trainer = self._trainer
+        updates = trainer.learner.updates if trainer else 0
+        if self._loaded:
+            more = updates - self._updates_at_load
+            return self._loaded_name + (f" + {more:,} updates here" if more > 0 else "")
+        return f"trained here, {updates:,} updates" if updates else "untrained"
+
     def _epsilon_in_use(self) -> float:
         if self._epsilon_override is not None:
             return self._epsilon_override
@@ -373,29 +334,18 @@ class TrainingSession:
         return 0.0
 
     def _pace_hz(self) -> float:
+        if self._play is not None:
+            return self._play.pace_hz(self._mode, self._speed, time.monotonic())
         if self._mode is Mode.HUMAN:
             return self.game.human_fps
         return self.game.agent_fps * self._speed
 
     def _publish(self, *, frame: bool = False, ready: bool = True) -> None:
         if frame:
-            self._frame = self._render()
-            self._frame_serial += 1
+            self._view.capture(self._play, self._mode, self._paused)
         snapshot = self._make_snapshot(ready=ready and self._trainer is not None)
         with self._lock:
             self._snapshot = snapshot
-
-    def _render(self) -> np.ndarray | None:
-        try:
-            if self._mode is Mode.HUMAN and self._human_env is not None:
-                frame = self._human_env.render()
-            elif self._trainer is not None:
-                frame = self._trainer.frame()
-            else:
-                return None
-        except Exception:  # noqa: BLE001 - a frame we cannot draw is not worth a crash
-            return None
-        return None if frame is None else np.array(frame[..., :3], dtype=np.uint8, copy=True)
 
     def _measure_rate(self) -> float:
         now = time.monotonic()
@@ -410,6 +360,11 @@ class TrainingSession:
         recent = list(trainer.recent_returns) if trainer else []
         fast_pace = 1.0 / FAST_PUBLISH_S
         pace = self._pace_hz()
+        play = self._play
+        now = time.monotonic()
+        human_game = play.human if play is not None and self._mode is Mode.HUMAN else None
+        teaching = play is not None and play.teach and self._mode is Mode.HUMAN
+        view, last = self._view, self._view.last
         return Snapshot(
             game=self.game.key,
             ready=ready,
@@ -424,30 +379,44 @@ class TrainingSession:
             epsilon=self._epsilon_in_use() if self._mode is not Mode.HUMAN else 0.0,
             scheduled_epsilon=trainer.scheduled_epsilon if trainer else 1.0,
             epsilon_overridden=self._epsilon_override is not None,
-            action=self._last["action"],
-            agent_action=self._last["agent_action"],
-            q_values=self._last["q_values"],
-            greedy=self._last["greedy"],
-            reward=self._last["reward"],
+            action=last.action if last else None,
+            agent_action=last.agent_action if last else None,
+            q_values=last.q_values if last else (),
+            greedy=last.greedy if last else True,
+            reward=last.reward if last else 0.0,
             episode_return=(
-                self._human_score
-                if self._mode is Mode.HUMAN
+                human_game.score
+                if human_game is not None and not teaching
                 else (trainer.episode_return if trainer else 0.0)
             ),
             last_return=recent[-1] if recent else None,
             mean_return=_mean(recent),
-            human_episode=self._human_episode,
-            human_last_return=self._human_last_return,
-            loss=self._last["loss"],
+            human_episode=play.human.episode if play and play.human else 0,
+            human_last_return=play.human.last_return if play and play.human else None,
+            loss=view.loss,
             steps_per_second=self._measure_rate(),
             replay_size=min(trainer.replay.transitions, trainer.replay.capacity) if trainer else 0,
             replay_capacity=trainer.replay.capacity if trainer else self.config.buffer_size,
             device=self._device_name,
-            frame=self._frame,
-            frame_serial=self._frame_serial,
-            returns=self._returns_tuple,
+            frame=view.frame,
+            frame_serial=view.frame_serial,
+            returns=view.returns,
             message=self._message,
             message_serial=self._message_serial,
+            controller=(
+                "human" if play is not None and play.human_in_control(self._mode, now) else "agent"
+            ),
+            hand_back_in=(
+                self._takeover.seconds_left(now) if self._mode in (Mode.AGENT, Mode.TRAIN) else None
+            ),
+            teach=bool(play is not None and play.teach),
+            demo_count=trainer.replay.demo_count if trainer else 0,
+            demo_fraction=self.config.demo_fraction,
+            agent_source=self._agent_source(),
+            obs=view.obs,
+            saliency=view.saliency,
+            saliency_action=view.saliency_action,
+            versus=view.versus,
         )
 
 
