@@ -39,7 +39,12 @@ RED: Colour = (239, 71, 111)
 PURPLE: Colour = (167, 139, 250)
 BAR_IDLE: Colour = (58, 66, 92)
 
-MODE_COLOURS: dict[str, Colour] = {"human": PURPLE, "agent": ACCENT, "train": GREEN}
+MODE_COLOURS: dict[str, Colour] = {
+    "human": PURPLE,
+    "agent": ACCENT,
+    "train": GREEN,
+    "versus": RED,
+}
 
 GAP = 12  # pixels between cards and around the edges
 PAD = 12  # pixels inside a card

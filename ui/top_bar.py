@@ -14,6 +14,14 @@ from ui.shortcuts import Intent
 
 TOP_BAR = 56  # pixels from the window top to the content
 BAR_HEIGHT = 50  # pixels, the top bar itself
+GAMES_X = 160  # pixels: the logo's room
+GAME_W, MODE_W, HELP_W = 112, 86, 80  # pixels: every button fits a 980-pixel window
+MODES = (
+    (Mode.HUMAN, "Human", "H"),
+    (Mode.AGENT, "Agent", "G"),
+    (Mode.TRAIN, "Train", "T"),
+    (Mode.VERSUS, "Versus", "V"),
+)
 
 
 class TopBar:
@@ -29,34 +37,30 @@ class TopBar:
     def build(self, width: int) -> None:
         self.kill()
         y = (BAR_HEIGHT - 34) // 2
-        x = 170
+        x = GAMES_X
         self.games_x = x
         for key, spec in GAMES.items():
             self.game_buttons[key] = UIButton(
-                pygame.Rect(x, y, 118, 34),
+                pygame.Rect(x, y, GAME_W, 34),
                 spec.title,
                 self.manager,
                 object_id=ObjectID(f"#game_{key}", "@picker"),
                 tool_tip_text=f"{spec.title} ({list(GAMES).index(key) + 1})",
             )
-            x += 122
-        x += 24
-        for mode, label, key in (
-            (Mode.HUMAN, "Human", "H"),
-            (Mode.AGENT, "Agent", "G"),
-            (Mode.TRAIN, "Train", "T"),
-        ):
+            x += GAME_W + 4
+        x += 16
+        for mode, label, key in MODES:
             self.mode_buttons[mode] = UIButton(
-                pygame.Rect(x, y, 92, 34),
+                pygame.Rect(x, y, MODE_W, 34),
                 label,
                 self.manager,
                 object_id=ObjectID(f"#mode_{mode.value}", "@picker"),
                 tool_tip_text=f"{label} mode ({key})",
             )
-            x += 96
-        help_x = max(x + 12, width - theme.GAP - 84)
+            x += MODE_W + 4
+        help_x = max(x + 8, width - theme.GAP - HELP_W)
         self.help_button = UIButton(
-            pygame.Rect(help_x, y, 84, 34), "Help  F1", self.manager, object_id="#help"
+            pygame.Rect(help_x, y, HELP_W, 34), "Help  F1", self.manager, object_id="#help"
         )
 
     def kill(self) -> None:
