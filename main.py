@@ -78,6 +78,7 @@ def build_parser() -> ArgumentParser:
     export.add_argument("--checkpoint", type=Path, required=True)
     export.add_argument("--out", type=Path, help="default: saves/GAME.pt, the shipped agent")
     export.add_argument("--episodes", type=int, default=100)
+    export.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
     export.add_argument("--seed", type=int, default=0)
     export.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     return parser
@@ -89,12 +90,21 @@ def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
     _positive(parser, "--episodes", args.episodes)
     device = _device(args.device, parser)
     out = args.out or SAVES / f"{args.game}.pt"
+    if not 0.0 <= args.epsilon <= 1.0:
+        parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
     info = runs.export(
-        GAMES[args.game], args.checkpoint, out, device, episodes=args.episodes, seed=args.seed
+        GAMES[args.game],
+        args.checkpoint,
+        out,
+        device,
+        episodes=args.episodes,
+        seed=args.seed,
+        epsilon=args.epsilon,
     )
     print(
-        f"wrote {out}: greedy mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "
-        f"{args.episodes} episodes, {info['train_steps']:,} training steps",
+        f"wrote {out}: mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "
+        f"{args.episodes} episodes at epsilon {args.epsilon:g}, "
+        f"{info['train_steps']:,} training steps",
         file=sys.stderr,
     )
     return 0

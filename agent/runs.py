@@ -305,12 +305,19 @@ def record(
 
 
 def export(
-    game: GameSpec, checkpoint: Path, out: Path, device: torch.device, *, episodes: int, seed: int
+    game: GameSpec,
+    checkpoint: Path,
+    out: Path,
+    device: torch.device,
+    *,
+    episodes: int,
+    seed: int,
+    epsilon: float = 0.0,
 ) -> dict[str, Any]:
     """Score a checkpoint and write it for shipping: half-precision online weights plus the
     evaluation, training steps, time and hardware in its info. Returns that info."""
     learner, config, payload = load_agent(game, checkpoint, device)
-    returns = evaluate_policy(game, config, learner, episodes, seed)
+    returns = evaluate_policy(game, config, learner, episodes, seed, epsilon)
     info = dict(payload.get("info", {}))
     info.update(
         eval_mean=float(returns.mean()),
@@ -318,7 +325,7 @@ def export(
         eval_min=float(returns.min()),
         eval_max=float(returns.max()),
         eval_episodes=episodes,
-        eval_epsilon=0.0,
+        eval_epsilon=epsilon,
         train_steps=int(payload["counters"].get("global_step", 0)),
     )
     counters = {k: int(v) for k, v in payload["counters"].items()}
