@@ -240,3 +240,23 @@ def test_a_replay_memory_too_big_for_this_machine_is_refused_at_start(tmp_path, 
     assert code == 1
     assert len(err.splitlines()) == 1 and "buffer_size" in err and "GiB" in err
     assert not (tmp_path / "b.pt").exists()
+
+
+def test_export_writes_a_small_scored_checkpoint_that_plays_the_same(fruit_run, tmp_path):
+    _, save = fruit_run
+    out = tmp_path / "shipped.pt"
+    code = main.main(
+        ["export", "fruit", "--checkpoint", str(save), "--out", str(out), "--episodes", "20",
+         "--device", "cpu"]
+    )  # fmt: skip
+    assert code == 0
+    shipped = read_checkpoint(out)
+    assert "optimizer" not in shipped and "target" not in shipped
+    assert all(
+        t.dtype == torch.float16 for t in shipped["online"].values() if t.is_floating_point()
+    )
+    info = shipped["info"]
+    assert info["eval_episodes"] == 20 and info["eval_epsilon"] == 0.0
+    assert info["eval_min"] <= info["eval_mean"] <= info["eval_max"]
+    assert info["train_steps"] == read_checkpoint(save)["counters"]["global_step"]
+    assert out.stat().st_size < save.stat().st_size

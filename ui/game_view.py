@@ -14,6 +14,15 @@ HEADER = 44  # pixels above the frame: title, score, episode, mode
 FOOTER = 40  # pixels below the frame: the keys for human play
 PIXEL_ART_MAX = 320  # pixels: frames no bigger than this are pixel art (Atari is 210x160)
 INTEGER_SCALE_SHARE = 0.8  # take a whole-number scale if it keeps this share of the size
+MODE_NAMES = {
+    Mode.HUMAN: "YOU PLAY",
+    Mode.AGENT: "AGENT PLAYS",
+    Mode.TRAIN: "TRAINING",
+    Mode.VERSUS: "VERSUS",
+}
+TEACH_NOTES = {  # how teaching differs from ordinary human play, where it does
+    "breakout": "4 frames a step, as the agent plays",
+}
 
 
 def frame_to_surface(frame: np.ndarray) -> pygame.Surface:
@@ -79,6 +88,17 @@ class GameView:
             self._scaled = scale_frame(frame_to_surface(snapshot.frame), target.size)
             self._cache_key = key
         surface.blit(self._scaled, target)
+        if taken_over(snapshot):
+            pygame.draw.rect(surface, theme.PURPLE, target.inflate(6, 6), width=3)
+            left = snapshot.hand_back_in
+            when = "while you hold a key" if left is None or left >= 2.95 else f"{left:.1f} s"
+            theme.draw_pill(
+                surface,
+                f"YOU HAVE CONTROL · agent back in {when} · Backspace",
+                (target.centerx, target.bottom - 12),
+                theme.PURPLE,
+                anchor="midbottom",
+            )
         if snapshot.paused:
             theme.draw_pill(
                 surface,
@@ -97,7 +117,7 @@ class GameView:
         title = theme.draw_text(
             surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
         )
-        human = snapshot.mode is Mode.HUMAN
+        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
         episode = snapshot.human_episode if human else snapshot.episode
         x = title.right + 20
         for label, value in (("score", snapshot.episode_return), ("episode", episode)):
@@ -126,9 +146,22 @@ class GameView:
                 anchor="midright",
             )
             right = pace.x - 10
-        names = {Mode.HUMAN: "YOU PLAY", Mode.AGENT: "AGENT PLAYS", Mode.TRAIN: "TRAINING"}
+        if taken_over(snapshot):
+            pill = theme.draw_pill(
+                surface, "YOU HAVE CONTROL", (right, middle), theme.PURPLE, anchor="midright"
+            )
+            right = pill.x - 6
+        elif snapshot.mode is Mode.HUMAN and snapshot.teach:
+            pill = theme.draw_pill(
+                surface,
+                f"TEACHING · {snapshot.demo_count:,} demos",
+                (right, middle),
+                theme.GREEN,
+                anchor="midright",
+            )
+            right = pill.x - 6
         theme.draw_pill(
-            surface, names[snapshot.mode], (right, middle), mode_colour, anchor="midright"
+            surface, MODE_NAMES[snapshot.mode], (right, middle), mode_colour, anchor="midright"
         )
 
     def _draw_footer(
@@ -136,13 +169,12 @@ class GameView:
     ) -> None:
         middle = rect.centery
         if snapshot.mode is not Mode.HUMAN:
+            x = rect.x
+            for keys in _keys_by_action(game).values():
+                x = _key_cap(surface, key_label(keys[0]), (x, middle)).right + 4
+            text = "take over    Backspace: hand back    H: play yourself    F1: all keys"
             theme.draw_text(
-                surface,
-                "H: play it yourself    F1: all keys",
-                (rect.x, middle),
-                size=13,
-                colour=theme.FAINT,
-                anchor="midleft",
+                surface, text, (x + 4, middle), size=13, colour=theme.FAINT, anchor="midleft"
             )
             return
         x = rect.x
@@ -163,7 +195,17 @@ class GameView:
             if game.idle_action is not None
             else "no key: keeps the last push"
         )
+        if snapshot.teach:
+            note = TEACH_NOTES.get(game.key)
+            idle = f"teaching in the agent's own game, {snapshot.pace_hz:g} steps/s" + (
+                f", {note}" if note else ""
+            )
         theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
+
+
+def taken_over(snapshot: Snapshot) -> bool:
+    """A person has taken the agent's game over (Agent or Train mode)."""
+    return snapshot.controller == "human" and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
 
 
 def _keys_by_action(game: GameSpec) -> dict[int, list[str]]:
