@@ -21,6 +21,7 @@ import torch
 
 from agent.channels import Mode
 from agent.device import pick_device
+from agent.human_play import TAKEOVER_IDLE_S
 from ui.arcade import ArcadeScreen
 from ui.help import HelpScreen
 from ui.screen import Screen
@@ -62,6 +63,7 @@ class App:
         overrides: dict[str, dict[str, Any]] | None = None,
         start_mode: Mode = Mode.AGENT,
         fps_cap: int = FPS_CAP,
+        takeover_idle_s: float = TAKEOVER_IDLE_S,
     ) -> None:
         torch_device = pick_device(device) if isinstance(device, str) else device
         # Display and fonts only: the window makes no sound, and audio init only adds noise.
@@ -85,7 +87,7 @@ class App:
         self.fps_cap = fps_cap
         self.clock = pygame.time.Clock()
         self.manager = PointerManager(self.surface.get_size(), str(THEME_PATH))
-        self.pool = SessionPool(torch_device, overrides)
+        self.pool = SessionPool(torch_device, overrides, takeover_idle_s=takeover_idle_s)
         self.screens: dict[str, Screen] = {
             "arcade": ArcadeScreen(
                 self.manager,

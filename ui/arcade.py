@@ -1,7 +1,8 @@
 """The main screen: pick a game and a mode, watch the game, the agent's Q-values and its progress.
 
 Every key and widget becomes an ``Intent``; ``perform`` turns intents into session commands.
-The screen reads each session only through its latest ``Snapshot``.
+The screen reads each session only through its latest ``Snapshot``. Game keys play in Human and
+Versus mode and take the agent's game over in Agent and Train mode.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ import pygame
 import pygame_gui
 
 from agent.channels import (
+    HandBack,
     HumanAction,
     Load,
     Mode,
+    NextRound,
     Pause,
     Resume,
     Save,
+    SetDemoFraction,
     SetEpsilon,
     SetMode,
+    SetSaliency,
     SetSpeed,
+    SetTeach,
     Snapshot,
     Step,
 )
@@ -29,22 +35,31 @@ from agent.session import TrainingSession
 from game.registry import GAMES, GameSpec
 from ui import theme
 from ui.controls import SPEEDS, ControlPanel
-from ui.game_view import GameView
+from ui.layout import arcade_layout
 from ui.panels import LearningCurve, QValuePanel, StatsPanel
-from ui.recorder import GifCapture
+from ui.play_area import PlayArea
+from ui.recorder import GifCapture, recording_path
 from ui.saves import checkpoint_path, default_name, list_checkpoints
 from ui.screen import Screen
 from ui.sessions import SessionPool
 from ui.shortcuts import HeldKeys, Intent, intent_for_key
-from ui.top_bar import BAR_HEIGHT, TOP_BAR, TopBar
+from ui.toggles import ToggleBar
+from ui.top_bar import TopBar, draw_status_bar, draw_top_bar
 
-STATUS_BAR = 30  # pixels
-MIN_LAYOUT = (980, 640)  # smaller windows are laid out at this size and clipped
 SAVES_RESCAN_S = 2.0  # seconds between looks at the saves folder
+DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
 MODE_NOTES = {
-    Mode.HUMAN: "Human: you play; the Q-values show what the agent would do.",
-    Mode.AGENT: "Agent: the network plays, greedily unless you set epsilon.",
+    Mode.HUMAN: "Human: you play; the Q-values show what the agent would do. C: teach it.",
+    Mode.AGENT: "Agent: the network plays, greedily unless you set epsilon. Arrows take over.",
     Mode.TRAIN: "Train: the agent learns live from its own play; F speeds it up.",
+    Mode.VERSUS: "Versus: you and the agent, same seed, side by side. Enter starts a round.",
+}
+TOGGLE_NOTES = {
+    "agent_view": ("The agent's view: what the network receives.", "The agent's view is hidden."),
+    "saliency": (
+        "Saliency: bright where the chosen action's Q-value is most sensitive to the input.",
+        "Saliency overlay off.",
+    ),
 }
 ERROR_WORDS = ("cannot", "error", "not ", "refused", "corrupt", "no such", "unreadable", "failed")
 
@@ -75,6 +90,9 @@ class ArcadeScreen(Screen):
         self.mode = start_mode
         self.speed_index = 0
         self.with_q = True
+        self.show_agent_view = False
+        self.show_saliency = False
+        self.teach = False
         self.held = HeldKeys()
         self.recording: GifCapture | None = None
         self.message = "Welcome to DQN Arcade. F1 lists every key."
@@ -82,10 +100,11 @@ class ArcadeScreen(Screen):
         self.fps = 0.0
         self.top = TopBar(manager)
         self.controls = ControlPanel(manager)
-        self.view = GameView()
+        self.play_area = PlayArea()
         self.q_panel = QValuePanel()
         self.stats = StatsPanel()
         self.curve = LearningCurve()
+        self.toggles = ToggleBar(manager)
         self._user_paused: dict[str, bool] = {}
         self._save_names: dict[str, str] = {}
         self._selected_save: dict[str, str | None] = {}
@@ -116,11 +135,14 @@ class ArcadeScreen(Screen):
         session.send(SetMode(self.mode))
         session.send(SetSpeed(SPEEDS[self.speed_index]))
         session.send(Pause() if paused else Resume())
+        session.send(SetTeach(self.teach))
+        session.send(SetSaliency(self.show_saliency))
         self._offer_shipped()
 
     def _offer_shipped(self) -> None:
-        """In Agent mode, the shipped agent loads unless this game's agent has learned already."""
-        if self.mode is not Mode.AGENT or self.game_key in self._shipped_offered:
+        """In Agent and Versus mode, the shipped agent loads unless this game's agent has
+        learned already."""
+        if self.mode not in (Mode.AGENT, Mode.VERSUS) or self.game_key in self._shipped_offered:
             return
         self._shipped_offered.add(self.game_key)
         shipped = self.saves_dir / f"{self.game_key}.pt"
@@ -136,7 +158,7 @@ class ArcadeScreen(Screen):
         self.manager.process_events(event)
         if event.type == pygame.KEYDOWN and not typing:
             name = pygame.key.name(event.key)
-            if name in self.game.keymap and self.mode is Mode.HUMAN:
+            if name in self.game.keymap:  # play, or take the agent's game over
                 self.held.press(name, self.game.keymap[name])
                 self.session.send(HumanAction(self.held.action))
                 return
@@ -147,14 +169,14 @@ class ArcadeScreen(Screen):
             name = pygame.key.name(event.key)
             if name in self.game.keymap:
                 self.held.release(name)
-                if self.mode is Mode.HUMAN:
-                    self.session.send(HumanAction(self.held.action))
+                self.session.send(HumanAction(self.held.action))
         elif event.type == pygame.WINDOWFOCUSLOST:
             self.held.clear()
-            if self.mode is Mode.HUMAN:
-                self.session.send(HumanAction(None))
+            self.session.send(HumanAction(None))
         else:
-            intent = self.top.intent(event) or self.controls.intent(event)
+            intent = (
+                self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)
+            )
             if intent is not None:
                 self.perform(intent)
 
@@ -188,10 +210,43 @@ class ArcadeScreen(Screen):
                 self._toggle_recording()
             case "record_q":
                 self.with_q = (not self.with_q) if value is None else bool(value)
+            case "agent_view":
+                self.show_agent_view = not self.show_agent_view
+                self._say(TOGGLE_NOTES["agent_view"][not self.show_agent_view])
+                self._layout_key = None
+            case "saliency":
+                self.show_saliency = not self.show_saliency
+                session.send(SetSaliency(self.show_saliency))
+                self._say(TOGGLE_NOTES["saliency"][not self.show_saliency])
+            case "teach":
+                self._toggle_teach()
+            case "demo_share":
+                share = 0.0 if session.snapshot().demo_fraction > 0 else DEMO_SHARE
+                session.send(SetDemoFraction(share))
+                self._say(
+                    f"Demonstrations make up {share:.0%} of each training batch while any are "
+                    "stored."
+                    if share
+                    else "Demonstrations are sampled like any other memory."
+                )
+            case "hand_back":
+                session.send(HandBack())
+            case "next_round" if self.mode is Mode.VERSUS:
+                session.send(NextRound())
             case "help":
                 self.next, self.done = "help", True
             case "quit":
                 self.quit = True
+
+    def _toggle_teach(self) -> None:
+        self.teach = not self.teach
+        self.session.send(SetTeach(self.teach))
+        if not self.teach:
+            self._say("Teach off: Human mode plays a game of your own again.")
+        elif self.mode is Mode.HUMAN:
+            self._say("Teach on: you play the agent's own game; each move is a demonstration.")
+        else:
+            self._say("Teach on: press H and play; takeovers in Train always teach.")
 
     def _switch_game(self, key: str) -> None:
         if key == self.game_key or key not in GAMES:
@@ -218,7 +273,7 @@ class ArcadeScreen(Screen):
         self.mode = mode
         self.session.send(SetMode(mode))
         self._say(MODE_NOTES[mode])
-        if mode is Mode.HUMAN:
+        if mode in (Mode.HUMAN, Mode.VERSUS):
             self.session.send(HumanAction(self.held.action))
         self._offer_shipped()
 
@@ -244,8 +299,7 @@ class ArcadeScreen(Screen):
             self._stop_recording()
             return
         snapshot = self.session.snapshot()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = self.recordings_dir / f"{self.game_key}-{snapshot.mode.value}-{stamp}.gif"
+        path = recording_path(self.recordings_dir, self.game_key, snapshot.mode.value)
         try:
             self.recording = GifCapture(path, self.game, snapshot.pace_hz, self.with_q)
         except OSError as error:
@@ -259,21 +313,14 @@ class ArcadeScreen(Screen):
         if recording is None:
             return
         recording.close()
-        if recording.error:
-            self._say(f"recording failed: {recording.error}", error=True)
-        elif recording.written:
-            self._say(
-                f"{reason + '; ' if reason else ''}saved {recording.path} "
-                f"({recording.written} frames)"
-            )
-        else:
-            self._say("recording stopped before any frame; nothing saved")
+        self._say(recording.outcome(reason), error=bool(recording.error))
 
     def close(self) -> None:
         """The window is closing: finish a recording in progress."""
         self._stop_recording()
         self.top.kill()
         self.controls.kill()
+        self.toggles.kill()
 
     # -- update and draw ----------------------------------------------------------------------
 
@@ -305,39 +352,32 @@ class ArcadeScreen(Screen):
                 self.controls.set_saves(saves, self.controls.selected_name())
         self.top.show_selection(self.game_key, self.mode)
         self.controls.sync(snapshot, self.speed_index, self.recording is not None, self.with_q)
+        states = {
+            "agent_view": self.show_agent_view,
+            "saliency": self.show_saliency,
+            "teach": self.teach,
+            "demo_share": snapshot.demo_fraction > 0,
+        }
+        self.toggles.sync(snapshot, states)
 
     def resize(self, size: tuple[int, int]) -> None:
         self.size = size
         self._layout_key = None
 
     def _layout(self) -> None:
-        n_actions = len(self.game.action_names)
-        key = (self.size, self.game_key)
+        key = (self.size, self.game_key, self.show_agent_view)
         if key == self._layout_key:
             return
         self._layout_key = key
-        width, height = max(self.size[0], MIN_LAYOUT[0]), max(self.size[1], MIN_LAYOUT[1])
-        gap = theme.GAP
-        panel_w = min(max(int(width * 0.32), 380), 440)
-        body_h = height - TOP_BAR - STATUS_BAR
-        x = width - panel_w - gap
-        q_h = QValuePanel.height(n_actions)
-        controls_h = ControlPanel.height()
-        stats_h = StatsPanel.height()
-        y = TOP_BAR
-        self.rects = {
-            "view": pygame.Rect(gap, y, x - 2 * gap, body_h),
-            "q": pygame.Rect(x, y, panel_w, q_h),
-            "controls": pygame.Rect(x, y + q_h + gap, panel_w, controls_h),
-            "stats": pygame.Rect(x, y + q_h + controls_h + 2 * gap, panel_w, stats_h),
-        }
-        curve_y = self.rects["stats"].bottom + gap
-        self.rects["curve"] = pygame.Rect(x, curve_y, panel_w, TOP_BAR + body_h - curve_y)
+        n_actions = len(self.game.action_names)
+        self.rects = arcade_layout(self.size, n_actions, self.show_agent_view)
+        width = max(self.size[0], self.rects["q"].right + theme.GAP)
         if self.controls.widgets and self._widgets_game == self.game_key:
             self._save_names[self.game_key] = self.controls.save_name()
             self._selected_save[self.game_key] = self.controls.selected_name()
         self._widgets_game = self.game_key
         self.top.build(width)
+        self.toggles.build(self.rects["toggles"])
         self.controls.build(
             self.rects["controls"],
             self._save_names.get(self.game_key) or default_name(self.game_key),
@@ -351,15 +391,16 @@ class ArcadeScreen(Screen):
         self._layout()
         snapshot = self.snapshot
         surface.fill(theme.BACKGROUND)
-        width, height = surface.get_size()
-        pygame.draw.rect(surface, theme.BAR, (0, 0, width, BAR_HEIGHT))
-        dot = (theme.GAP + 8, BAR_HEIGHT // 2)
-        pygame.draw.circle(surface, theme.ACCENT, dot, 7)
-        pygame.draw.circle(surface, theme.BAR, dot, 3)
-        theme.draw_text(
-            surface, "DQN Arcade", (dot[0] + 14, dot[1]), kind="bold", size=19, anchor="midleft"
+        draw_top_bar(surface)
+        self.play_area.draw(
+            surface,
+            self.rects,
+            snapshot,
+            self.game,
+            agent_view=self.show_agent_view,
+            saliency=self.show_saliency,
         )
-        self.view.draw(surface, self.rects["view"], snapshot, self.game)
+        self.toggles.draw(surface)
         if self.recording is not None:
             view = self.rects["view"]
             text = f"REC  {self.recording.frames} frames"
@@ -374,30 +415,6 @@ class ArcadeScreen(Screen):
         self.controls.draw(surface, snapshot, self.speed_index)
         self.stats.draw(surface, self.rects["stats"], snapshot)
         self.curve.draw(surface, self.rects["curve"], snapshot)
-        status = pygame.Rect(0, height - STATUS_BAR + 4, width, STATUS_BAR - 4)
-        pygame.draw.rect(surface, theme.BAR, status)
         colour = theme.ORANGE if self.message_error else theme.TEXT
-        theme.draw_text(
-            surface,
-            _fit(self.message, width - 200),
-            (theme.GAP, status.centery),
-            size=13,
-            colour=colour,
-            anchor="midleft",
-        )
-        theme.draw_text(
-            surface,
-            f"{self.fps:4.0f} fps   F1 help   Esc quit",
-            (width - theme.GAP, status.centery),
-            kind="mono",
-            size=12,
-            colour=theme.DIM,
-            anchor="midright",
-        )
+        draw_status_bar(surface, self.message, colour, f"{self.fps:4.0f} fps   F1 help   Esc quit")
         self.manager.draw_ui(surface)
-
-
-def _fit(text: str, width: int) -> str:
-    """Trim ``text`` to about ``width`` pixels of 13-point text."""
-    limit = max(20, width // 7)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

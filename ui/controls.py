@@ -274,7 +274,7 @@ class ControlPanel:
             speed.set_current_value(speed_index, warn=False)
         _enable(slider, not human and snapshot.ready)
         _enable(self.schedule, snapshot.epsilon_overridden and not human)
-        _enable(self.speed, not human)
+        _enable(self.speed, snapshot.mode in (Mode.AGENT, Mode.TRAIN))
         _enable(self.step, snapshot.paused and snapshot.ready)
         self._set_text(self.pause, "Resume" if snapshot.paused else "Pause")
         self._set_text(self.record, "Stop recording" if recording else "Record GIF")
@@ -341,7 +341,8 @@ class ControlPanel:
         theme.draw_text(
             surface, "speed", (speed_x, middle), size=13, colour=theme.DIM, anchor="midleft"
         )
-        text = "natural" if snapshot.mode is Mode.HUMAN else speed_label(SPEEDS[speed_index])
+        natural = snapshot.mode in (Mode.HUMAN, Mode.VERSUS)
+        text = "natural" if natural else speed_label(SPEEDS[speed_index])
         theme.draw_text(
             surface, text, (inner.right, middle), kind="mono", size=13, anchor="midright"
         )

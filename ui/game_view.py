@@ -90,20 +90,19 @@ class GameView:
         surface.blit(self._scaled, target)
         if taken_over(snapshot):
             pygame.draw.rect(surface, theme.PURPLE, target.inflate(6, 6), width=3)
-            left = snapshot.hand_back_in
-            when = "while you hold a key" if left is None or left >= 2.95 else f"{left:.1f} s"
+            left = snapshot.hand_back_in or 0.0
             theme.draw_pill(
                 surface,
-                f"YOU HAVE CONTROL · agent back in {when} · Backspace",
-                (target.centerx, target.bottom - 12),
+                f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now",
+                (target.centerx, target.y + 10),
                 theme.PURPLE,
-                anchor="midbottom",
+                anchor="midtop",
             )
         if snapshot.paused:
             theme.draw_pill(
                 surface,
                 "PAUSED",
-                (target.centerx, target.y + 12),
+                (target.centerx, target.y + (40 if taken_over(snapshot) else 12)),
                 theme.ORANGE,
                 anchor="midtop",
                 size=14,
@@ -113,29 +112,11 @@ class GameView:
     def _draw_header(
         self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
     ) -> None:
+        """Who plays and at what pace on the right; title, score and episode on the left, as
+        many as fit beside them."""
         middle = rect.centery
-        title = theme.draw_text(
-            surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
-        )
-        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
-        episode = snapshot.human_episode if human else snapshot.episode
-        x = title.right + 20
-        for label, value in (("score", snapshot.episode_return), ("episode", episode)):
-            shown = theme.draw_text(
-                surface, label, (x, middle), size=13, colour=theme.DIM, anchor="midleft"
-            )
-            shown = theme.draw_text(
-                surface,
-                theme.format_number(value),
-                (shown.right + 6, middle),
-                kind="mono",
-                size=16,
-                anchor="midleft",
-            )
-            x = shown.right + 18
-        mode_colour = theme.MODE_COLOURS[snapshot.mode.value]
         right = rect.right
-        if snapshot.mode is not Mode.HUMAN:
+        if snapshot.mode in (Mode.AGENT, Mode.TRAIN):
             pace = theme.draw_text(
                 surface,
                 speed_label(snapshot.speed),
@@ -146,23 +127,32 @@ class GameView:
                 anchor="midright",
             )
             right = pace.x - 10
+        text, colour = MODE_NAMES[snapshot.mode], theme.MODE_COLOURS[snapshot.mode.value]
         if taken_over(snapshot):
-            pill = theme.draw_pill(
-                surface, "YOU HAVE CONTROL", (right, middle), theme.PURPLE, anchor="midright"
-            )
-            right = pill.x - 6
+            text, colour = "YOU HAVE CONTROL", theme.PURPLE
         elif snapshot.mode is Mode.HUMAN and snapshot.teach:
-            pill = theme.draw_pill(
-                surface,
-                f"TEACHING · {snapshot.demo_count:,} demos",
-                (right, middle),
-                theme.GREEN,
-                anchor="midright",
-            )
-            right = pill.x - 6
-        theme.draw_pill(
-            surface, MODE_NAMES[snapshot.mode], (right, middle), mode_colour, anchor="midright"
+            text, colour = f"TEACHING · {snapshot.demo_count:,} demos", theme.GREEN
+        pill = theme.draw_pill(surface, text, (right, middle), colour, anchor="midright")
+        room = pill.x - 12
+        title = theme.draw_text(
+            surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
         )
+        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
+        episode = snapshot.human_episode if human else snapshot.episode
+        x = title.right + 20
+        for label, value in (("score", snapshot.episode_return), ("episode", episode)):
+            number = theme.format_number(value)
+            needed = theme.text_surface(label, "sans", 13, theme.DIM).get_width() + 6
+            needed += theme.text_surface(number, "mono", 16, theme.TEXT).get_width()
+            if x + needed > room:
+                break
+            shown = theme.draw_text(
+                surface, label, (x, middle), size=13, colour=theme.DIM, anchor="midleft"
+            )
+            shown = theme.draw_text(
+                surface, number, (shown.right + 6, middle), kind="mono", size=16, anchor="midleft"
+            )
+            x = shown.right + 18
 
     def _draw_footer(
         self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
@@ -197,7 +187,7 @@ class GameView:
         )
         if snapshot.teach:
             note = TEACH_NOTES.get(game.key)
-            idle = f"teaching in the agent's own game, {snapshot.pace_hz:g} steps/s" + (
+            idle = f"teaching: the agent's own game, {snapshot.pace_hz:g} steps/s" + (
                 f", {note}" if note else ""
             )
         theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")

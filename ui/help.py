@@ -6,13 +6,20 @@ from typing import Any
 
 import pygame
 
+from agent.human_play import TAKEOVER_IDLE_S
 from game.registry import GAMES
 from ui import theme
 from ui.screen import Screen
 from ui.shortcuts import SHORTCUTS, key_label
 
 CLOSE_KEYS = (pygame.K_F1, pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
-LINE = 24  # pixels per line
+LINE = 22  # pixels per line
+PLAY_NOTES = (
+    f"Agent or Train mode: a game key takes over at once; {TAKEOVER_IDLE_S:g} s",
+    "without a key (or Backspace) hands the game back.",
+    "Teach (C) in Human mode: you play the agent's own game",
+    "and every move is stored as a demonstration.",
+)
 PANEL_NOTES = (
     ("Q-values", "a bar per action, every step; longest is best"),
     ("green bar", "the agent's greedy choice was taken"),
@@ -20,6 +27,7 @@ PANEL_NOTES = (
     ("purple bar", "your move; the arrow marks the agent's pick"),
     ("epsilon", "slider overrides the schedule; Schedule gives it back"),
     ("speed", "watch is the game's own pace; fast trains flat out"),
+    ("saliency", "bright: the input the chosen Q-value reacts to most"),
 )
 
 
@@ -56,8 +64,9 @@ class HelpScreen(Screen):
         shade.fill((5, 6, 10, 215))
         surface.blit(shade, (0, 0))
         width, height = surface.get_size()
-        lines = max(len(SHORTCUTS), len(GAMES) + len(PANEL_NOTES) + 3)
-        card_h = 2 * theme.PAD + 44 + lines * LINE
+        half = -(-len(SHORTCUTS) // 2)
+        lower = max(len(GAMES) + len(PLAY_NOTES), len(PANEL_NOTES)) + 1
+        card_h = 2 * theme.PAD + 44 + (half + lower) * LINE + 16
         card = pygame.Rect(0, 0, min(940, width - 40), min(card_h, height - 40))
         card.center = (width // 2, height // 2)
         inner = theme.draw_card(surface, card)
@@ -72,15 +81,14 @@ class HelpScreen(Screen):
         )
         top = inner.y + 44
         column_w = inner.width // 2
-        y = top
-        for shortcut in SHORTCUTS:
-            _key_line(surface, (inner.x, y), shortcut.label, shortcut.description)
-            y += LINE
-        x = inner.x + column_w + 10
-        y = top
-        theme.draw_text(
-            surface, "PLAYING YOURSELF (Human mode)", (x, y), kind="bold", size=12, colour=theme.DIM
-        )
+        for i, shortcut in enumerate(SHORTCUTS):
+            column, row = divmod(i, half)
+            x = inner.x + column * (column_w + 10)
+            _key_line(surface, (x, top + row * LINE), shortcut.label, shortcut.description)
+        y = top + half * LINE + 16
+        pygame.draw.line(surface, theme.GRID, (inner.x, y - 8), (inner.right, y - 8))
+        x = inner.x
+        theme.draw_text(surface, "PLAYING YOURSELF", (x, y), kind="bold", size=12, colour=theme.DIM)
         y += LINE
         for spec in GAMES.values():
             keys: dict[int, list[str]] = {}
@@ -95,14 +103,18 @@ class HelpScreen(Screen):
                 surface, moves, (x + 100, y + 1), kind="mono", size=13, colour=theme.TEXT
             )
             y += LINE
-        y += LINE // 2
+        for note in PLAY_NOTES:
+            theme.draw_text(surface, note, (x, y), size=13, colour=theme.DIM)
+            y += LINE
+        x = inner.x + column_w + 10
+        y = top + half * LINE + 16
         theme.draw_text(
             surface, "READING THE PANELS", (x, y), kind="bold", size=12, colour=theme.DIM
         )
         y += LINE
         for label, text in PANEL_NOTES:
             theme.draw_text(surface, label, (x, y), kind="bold", size=13)
-            theme.draw_text(surface, text, (x + 100, y), size=13, colour=theme.DIM)
+            theme.draw_text(surface, text, (x + 86, y), size=13, colour=theme.DIM)
             y += LINE
 
 

@@ -81,7 +81,7 @@ class QValuePanel:
 
     @staticmethod
     def _chosen_colour(snapshot: Snapshot) -> theme.Colour:
-        if snapshot.mode is Mode.HUMAN:
+        if _person_moved(snapshot):
             return theme.PURPLE
         return theme.GREEN if snapshot.greedy else theme.ORANGE
 
@@ -92,7 +92,7 @@ class QValuePanel:
         if not snapshot.q_values or snapshot.action is None:
             return
         anchor = (rect.right - theme.PAD, rect.y + theme.PAD + 7)
-        if snapshot.mode is Mode.HUMAN:
+        if _person_moved(snapshot):
             verdict = "agrees" if snapshot.greedy else "differs"
             text = f"agent {verdict}"
             theme.draw_pill(surface, text, anchor, theme.PURPLE, anchor="midright", filled=False)
@@ -108,10 +108,16 @@ class QValuePanel:
             )
 
 
+def _person_moved(snapshot: Snapshot) -> bool:
+    """The last move was a person's (Human mode or a takeover): the bars then show what the
+    agent would have done instead."""
+    return snapshot.mode is Mode.HUMAN or snapshot.controller == "human"
+
+
 class StatsPanel:
     """Counters and running figures in a two-column grid."""
 
-    ROWS = 5
+    ROWS = 6
     ROW = 21  # pixels per row
 
     @classmethod
@@ -132,6 +138,11 @@ class StatsPanel:
             ("ε in use", "-" if snapshot.mode is Mode.HUMAN else f"{snapshot.epsilon:.3f}"),
             ("replay", fill),
             ("device", snapshot.device),
+            ("demos", f"{snapshot.demo_count:,}"),
+            (
+                "demo share",
+                f"{snapshot.demo_fraction:.0%}" if snapshot.demo_fraction else "uniform",
+            ),
         )
         column = inner.width // 2
         for i, (label, value) in enumerate(cells):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from agent.channels import Mode, Snapshot
 from agent.recording import GifRecorder
 from game.registry import GameSpec
 from ui import theme
-from ui.game_view import frame_to_surface
+from ui.game_view import MODE_NAMES, frame_to_surface
 from ui.panels import QValuePanel
 
 TARGET_HEIGHT = 420  # pixels: frames are scaled by the integer nearest to this
@@ -89,12 +90,11 @@ class GifCapture:
         """Game, mode, score and episode under the Q-values, so a GIF explains itself."""
         if rect.bottom > canvas.get_height():
             return
-        human = snapshot.mode is Mode.HUMAN
+        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
         title = theme.draw_text(canvas, self.game.title, (rect.x + 4, rect.y), kind="bold", size=16)
-        names = {Mode.HUMAN: "YOU PLAY", Mode.AGENT: "AGENT PLAYS", Mode.TRAIN: "TRAINING"}
         theme.draw_pill(
             canvas,
-            names[snapshot.mode],
+            MODE_NAMES[snapshot.mode],
             (rect.right - 4, title.centery),
             theme.MODE_COLOURS[snapshot.mode.value],
             anchor="midright",
@@ -104,6 +104,15 @@ class GifCapture:
         theme.draw_text(
             canvas, line, (rect.x + 4, title.bottom + 6), kind="mono", size=13, colour=theme.DIM
         )
+
+    def outcome(self, reason: str | None = None) -> str:
+        """One line for the message bar, once closed: where the file went, or why not."""
+        if self.error:
+            return f"recording failed: {self.error}"
+        if self.written:
+            why = f"{reason}; " if reason else ""
+            return f"{why}saved {self.path} ({self.written} frames)"
+        return "recording stopped before any frame; nothing saved"
 
     @property
     def written(self) -> int:
@@ -128,3 +137,8 @@ class GifCapture:
                 self._writer.append(frame)
             except (OSError, ValueError) as error:
                 self.error = str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def recording_path(folder: Path, game: str, mode: str) -> Path:
+    """A fresh GIF name: the game, the mode and the time."""
+    return Path(folder) / f"{game}-{mode}-{time.strftime('%Y%m%d-%H%M%S')}.gif"

@@ -8,6 +8,7 @@ import torch
 
 from agent.channels import Mode
 from agent.config import load_config
+from agent.human_play import TAKEOVER_IDLE_S
 from agent.session import TrainingSession
 from game.registry import GAMES
 
@@ -24,8 +25,10 @@ class SessionPool:
         device: torch.device,
         overrides: dict[str, dict[str, Any]] | None = None,
         seed: int = 0,
+        takeover_idle_s: float = TAKEOVER_IDLE_S,
     ) -> None:
         self.device = device
+        self.takeover_idle_s = takeover_idle_s
         self.overrides = {**APP_OVERRIDES, **(overrides or {})}
         self.seed = seed
         self.sessions: dict[str, TrainingSession] = {}
@@ -36,7 +39,13 @@ class SessionPool:
         if session is None:
             config = load_config(key, overrides=self.overrides.get(key))
             session = TrainingSession(
-                GAMES[key], config, self.device, seed=self.seed, mode=mode, paused=paused
+                GAMES[key],
+                config,
+                self.device,
+                seed=self.seed,
+                mode=mode,
+                paused=paused,
+                takeover_idle_s=self.takeover_idle_s,
             ).start()
             self.sessions[key] = session
         return session

@@ -40,14 +40,21 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut((pygame.K_t,), "T", "Train mode: the agent learns live", Intent("mode", "train")),
     Shortcut((pygame.K_v,), "V", "Versus mode: you against the agent", Intent("mode", "versus")),
     Shortcut(
-        (pygame.K_RETURN, pygame.K_KP_ENTER), "Enter", "Versus: start the round", Intent("next_round")
+        (pygame.K_RETURN, pygame.K_KP_ENTER),
+        "Enter",
+        "Versus: start the round",
+        Intent("next_round"),
     ),
     Shortcut((pygame.K_BACKSPACE,), "Backspace", "Take over: hand back now", Intent("hand_back")),
     Shortcut(
         (pygame.K_c,), "C", "Teach: Human-mode play becomes lessons", Intent("teach"), shift=False
     ),
     Shortcut(
-        (pygame.K_c,), "Shift+C", "Demos: 25% of each batch / none", Intent("demo_share"), shift=True
+        (pygame.K_c,),
+        "Shift+C",
+        "Demos: 25% of each batch / none",
+        Intent("demo_share"),
+        shift=True,
     ),
     Shortcut((pygame.K_w,), "W", "The agent's view: the network's input", Intent("agent_view")),
     Shortcut((pygame.K_o,), "O", "Saliency overlay: where it looks", Intent("saliency")),

@@ -14,6 +14,7 @@ from ui.shortcuts import Intent
 
 TOP_BAR = 56  # pixels from the window top to the content
 BAR_HEIGHT = 50  # pixels, the top bar itself
+STATUS_BAR = 30  # pixels, the message line along the bottom
 GAMES_X = 160  # pixels: the logo's room
 GAME_W, MODE_W, HELP_W = 112, 86, 80  # pixels: every button fits a 980-pixel window
 MODES = (
@@ -94,3 +95,46 @@ def _set_selected(button: UIButton, selected: bool) -> None:
         button.select()
     elif not selected and button.is_selected:
         button.unselect()
+
+
+def draw_top_bar(surface: pygame.Surface) -> None:
+    """The bar behind the pickers, with the logo."""
+    pygame.draw.rect(surface, theme.BAR, (0, 0, surface.get_width(), BAR_HEIGHT))
+    dot = (theme.GAP + 8, BAR_HEIGHT // 2)
+    pygame.draw.circle(surface, theme.ACCENT, dot, 7)
+    pygame.draw.circle(surface, theme.BAR, dot, 3)
+    theme.draw_text(
+        surface, "DQN Arcade", (dot[0] + 14, dot[1]), kind="bold", size=19, anchor="midleft"
+    )
+
+
+def draw_status_bar(
+    surface: pygame.Surface, message: str, colour: theme.Colour, right: str
+) -> None:
+    """The message line along the bottom, with ``right`` (frame rate and keys) at its end."""
+    width, height = surface.get_size()
+    status = pygame.Rect(0, height - STATUS_BAR + 4, width, STATUS_BAR - 4)
+    pygame.draw.rect(surface, theme.BAR, status)
+    theme.draw_text(
+        surface,
+        _fit(message, width - 200),
+        (theme.GAP, status.centery),
+        size=13,
+        colour=colour,
+        anchor="midleft",
+    )
+    theme.draw_text(
+        surface,
+        right,
+        (width - theme.GAP, status.centery),
+        kind="mono",
+        size=12,
+        colour=theme.DIM,
+        anchor="midright",
+    )
+
+
+def _fit(text: str, width: int) -> str:
+    """Trim ``text`` to about ``width`` pixels of 13-point text."""
+    limit = max(20, width // 7)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
