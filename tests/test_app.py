@@ -38,7 +38,12 @@ SMALL = {
     "breakout": {"buffer_size": 2_000},  # learning_starts stays huge: no updates, only play
 }
 ROOT = Path(__file__).resolve().parent.parent
-MODE_KEYS = {Mode.HUMAN: pygame.K_h, Mode.AGENT: pygame.K_g, Mode.TRAIN: pygame.K_t}
+MODE_KEYS = {
+    Mode.HUMAN: pygame.K_h,
+    Mode.AGENT: pygame.K_g,
+    Mode.TRAIN: pygame.K_t,
+    Mode.VERSUS: pygame.K_v,
+}
 GAME_KEYS = {"fruit": pygame.K_1, "cartpole": pygame.K_2, "breakout": pygame.K_3}
 
 
@@ -117,7 +122,11 @@ def test_every_game_in_every_mode_draws(make_app):
             )
             tick(app, 3)
             view = app.arcade.rects["view"]
-            assert app.surface.get_at(view.center)[:3] != theme.CARD  # the frame is there
+            points = [view.center]
+            if mode is Mode.VERSUS:  # two games side by side, the gap between them in the middle
+                points = [(view.x + view.width // 4, view.centery), (view.right - 60, view.centery)]
+            for point in points:
+                assert app.surface.get_at(point)[:3] != theme.CARD  # the frame is there
             assert app.arcade.snapshot.frame_serial > 0
 
 
@@ -276,6 +285,10 @@ def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
         pygame.K_h,
         pygame.K_g,
         pygame.K_t,
+        pygame.K_v,
+        pygame.K_w,
+        pygame.K_o,
+        pygame.K_c,
         pygame.K_p,
         pygame.K_n,
         pygame.K_f,
@@ -346,6 +359,7 @@ def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
         seen.add((app.arcade.game_key, app.arcade.mode.value))
     tick(app, 10)
     assert {game for game, _ in seen} == set(GAMES) and len(seen) >= 7  # it went everywhere
+    assert {mode for _, mode in seen} == {mode.value for mode in Mode}
     assert app.running and all(s.alive for s in app.pool.sessions.values())
     assert worst < 2.0, f"a frame took {worst:.2f} s"
 
@@ -370,3 +384,95 @@ def test_without_a_display_it_says_so_in_one_line_and_exits_1():
     assert done.returncode == 1
     ours = [line for line in done.stderr.splitlines() if "cannot open the window" in line]
     assert len(ours) == 1 and "Traceback" not in done.stderr
+
+
+def hold(app: App, key: int) -> None:
+    post(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0)
+    tick(app, 2)
+
+
+def let_go(app: App, key: int) -> None:
+    post(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0)
+    tick(app, 2)
+
+
+def test_a_versus_round_through_the_window_ends_with_a_summary_and_the_tally(make_app):
+    app = make_app()
+    press(app, pygame.K_v)
+    ready = run_until(app, lambda s: s.mode is Mode.VERSUS and s.versus is not None)
+    assert ready.versus.phase == "ready" and ready.versus.human_frame is not None
+    action = app.arcade.toggles.action
+    assert action.is_enabled and "Start round" in action.text
+    hold(app, pygame.K_RIGHT)  # the person plays while the round runs
+    press(app, pygame.K_RETURN)
+    playing = run_until(app, lambda s: s.versus.phase == "playing" and s.q_values != ())
+    assert len(playing.q_values) == 3  # the agent's Q-values stay live
+    over = run_until(app, lambda s: s.versus.phase == "over", timeout=20)
+    let_go(app, pygame.K_RIGHT)
+    result = over.versus.last_result
+    assert result is not None and over.versus.tally.rounds == 1
+    assert {result.human_score, result.agent_score} <= {-1.0, 1.0}
+    assert over.versus.human_score == result.human_score
+    tick(app, 3)
+    assert "Next round" in action.text and action.is_enabled
+    click(app, action.rect.center)  # the button does what Enter does
+    run_until(app, lambda s: s.versus.round == 2 and s.versus.phase == "playing")
+    press(app, pygame.K_RETURN)  # ignored while a round runs
+    assert app.arcade.snapshot.versus.round == 2
+
+
+def test_a_takeover_through_the_window_hands_back_when_idle_and_on_backspace(make_app):
+    app = make_app(takeover_idle_s=0.4)
+    run_until(app, lambda s: s.ready and s.mode is Mode.AGENT)
+    hold(app, pygame.K_LEFT)
+    taken = run_until(app, lambda s: s.controller == "human" and s.action == 0)
+    assert taken.hand_back_in is not None
+    assert app.arcade.toggles.action.is_enabled  # Hand back
+    let_go(app, pygame.K_LEFT)
+    run_until(app, lambda s: s.controller == "agent", timeout=5)
+    hold(app, pygame.K_d)
+    run_until(app, lambda s: s.controller == "human" and s.action == 2)
+    press(app, pygame.K_BACKSPACE)
+    back = run_until(app, lambda s: s.controller == "agent", timeout=5)
+    assert back.hand_back_in is None
+    let_go(app, pygame.K_d)
+
+
+def test_teaching_through_the_window_stores_demonstrations(make_app):
+    app = make_app()
+    press(app, pygame.K_h)
+    press(app, pygame.K_c)
+    run_until(app, lambda s: s.mode is Mode.HUMAN and s.teach)
+    hold(app, pygame.K_RIGHT)
+    taught = run_until(app, lambda s: s.demo_count >= 3 and s.action == 2)
+    let_go(app, pygame.K_RIGHT)
+    assert taught.replay_size >= 3 and taught.global_step >= 3
+    click(app, app.arcade.toggles.buttons["demo_share"].rect.center)
+    run_until(app, lambda s: s.demo_fraction == 0.25)
+    press(app, pygame.K_c, mod=pygame.KMOD_LSHIFT)
+    run_until(app, lambda s: s.demo_fraction == 0.0)
+
+
+def test_the_agents_view_and_the_saliency_overlay_draw_for_every_game(make_app):
+    app = make_app()
+    press(app, pygame.K_w)
+    press(app, pygame.K_o)
+    assert "agent_view" in app.arcade.rects
+    for game, key in GAME_KEYS.items():
+        press(app, key)
+        shown = run_until(
+            app, lambda s, g=game: s.game == g and s.saliency is not None and s.obs is not None
+        )
+        assert shown.saliency.shape == (shown.obs.shape[1:] if shown.obs.ndim == 3 else (4,))
+        tick(app, 2)
+        card = app.arcade.rects["agent_view"]
+        body = pygame.Rect(card.x + 20, card.y + 60, card.width - 40, 60)
+        colours = {
+            tuple(app.surface.get_at((x, y)))[:3]
+            for x in range(body.x, body.right, 3)
+            for y in range(body.y, body.bottom, 6)
+        }
+        assert len(colours) > 3, game  # tiles, cells or bars, not an empty card
+    press(app, pygame.K_w)
+    assert "agent_view" not in app.arcade.rects
+    tick(app, 3)  # CartPole's numbers then lie over its picture

@@ -12,6 +12,7 @@ from ui.shortcuts import key_label
 
 HEADER = 44  # pixels above the frame: title, score, episode, mode
 FOOTER = 40  # pixels below the frame: the keys for human play
+BANNER = 30  # pixels above the frame for a takeover's or teaching's banner
 PIXEL_ART_MAX = 320  # pixels: frames no bigger than this are pixel art (Atari is 210x160)
 INTEGER_SCALE_SHARE = 0.8  # take a whole-number scale if it keeps this share of the size
 MODE_NAMES = {
@@ -21,7 +22,7 @@ MODE_NAMES = {
     Mode.VERSUS: "VERSUS",
 }
 TEACH_NOTES = {  # how teaching differs from ordinary human play, where it does
-    "breakout": "4 frames a step, as the agent plays",
+    "breakout": ", 4 frames a step",
 }
 
 
@@ -77,12 +78,18 @@ class GameView:
         self._draw_header(surface, header, snapshot, game)
         self._draw_footer(surface, footer, snapshot, game)
         pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
+        banner = _banner_text(snapshot, game)
+        if banner is not None:  # in a strip of its own above the frame: it hides nothing
+            text, colour = banner
+            strip = pygame.Rect(box.x, box.y, box.width, BANNER)
+            box = pygame.Rect(box.x, strip.bottom, box.width, box.height - BANNER)
+            theme.draw_pill(surface, text, strip.center, colour, anchor="center")
         if snapshot.frame is None or box.width < 4 or box.height < 4:
             text = "loading..." if not snapshot.ready else "no picture"
             theme.draw_text(surface, text, box.center, colour=theme.DIM, anchor="center")
             return box
         height, width = snapshot.frame.shape[:2]
-        target = fit((width, height), box)
+        target = fit((width, height), box.inflate(-8, -8) if banner else box)
         key = (snapshot.game, snapshot.frame_serial, target.size)
         if key != self._cache_key or self._scaled is None:
             self._scaled = scale_frame(frame_to_surface(snapshot.frame), target.size)
@@ -90,19 +97,11 @@ class GameView:
         surface.blit(self._scaled, target)
         if taken_over(snapshot):
             pygame.draw.rect(surface, theme.PURPLE, target.inflate(6, 6), width=3)
-            left = snapshot.hand_back_in or 0.0
-            theme.draw_pill(
-                surface,
-                f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now",
-                (target.centerx, target.y + 10),
-                theme.PURPLE,
-                anchor="midtop",
-            )
         if snapshot.paused:
             theme.draw_pill(
                 surface,
                 "PAUSED",
-                (target.centerx, target.y + (40 if taken_over(snapshot) else 12)),
+                (target.centerx, target.y + 12),
                 theme.ORANGE,
                 anchor="midtop",
                 size=14,
@@ -162,10 +161,13 @@ class GameView:
             x = rect.x
             for keys in _keys_by_action(game).values():
                 x = _key_cap(surface, key_label(keys[0]), (x, middle)).right + 4
-            text = "take over    Backspace: hand back    H: play yourself    F1: all keys"
-            theme.draw_text(
-                surface, text, (x + 4, middle), size=13, colour=theme.FAINT, anchor="midleft"
-            )
+            x += 4
+            for part in ("take over", "Backspace: hand back", "H: play yourself", "F1: all keys"):
+                image = theme.text_surface(part, "sans", 13, theme.FAINT)
+                if x + image.get_width() > rect.right:
+                    break
+                surface.blit(image, image.get_rect(midleft=(x, middle)))
+                x += image.get_width() + 24
             return
         x = rect.x
         for action, keys in _keys_by_action(game).items():
@@ -185,12 +187,19 @@ class GameView:
             if game.idle_action is not None
             else "no key: keeps the last push"
         )
-        if snapshot.teach:
-            note = TEACH_NOTES.get(game.key)
-            idle = f"teaching: the agent's own game, {snapshot.pace_hz:g} steps/s" + (
-                f", {note}" if note else ""
-            )
         theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
+
+
+def _banner_text(snapshot: Snapshot, game: GameSpec) -> tuple[str, theme.Colour] | None:
+    """What runs above the frame during a takeover or while teaching, and in which colour."""
+    if taken_over(snapshot):
+        left = snapshot.hand_back_in or 0.0
+        return f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now", theme.PURPLE
+    if snapshot.mode is Mode.HUMAN and snapshot.teach:
+        note = TEACH_NOTES.get(game.key, "")
+        text = f"TEACHING · the agent's own game: {snapshot.pace_hz:g} steps/s{note}"
+        return text, theme.GREEN
+    return None
 
 
 def taken_over(snapshot: Snapshot) -> bool:
