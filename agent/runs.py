@@ -116,6 +116,7 @@ class MetricsLog:
 
     def write(self, **row: Any) -> None:
         self._csv.writerow([_cell(row.get(c)) for c in self.COLUMNS])
+        self._file.flush()  # readable while the run goes on (plots, a crash)
 
     def close(self) -> None:
         self._file.close()
