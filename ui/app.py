@@ -199,16 +199,28 @@ def _set_minimum_size(size: tuple[int, int]) -> None:
         pass  # older pygame-ce or a driver without windows: the layout clips instead
 
 
+NO_DISPLAY = (
+    "error: cannot open the window: no display found "
+    "(the train, eval, record and export commands run without one)"
+)
+
+
+def _no_display() -> bool:
+    """On Linux without X11 or Wayland, SDL would only fail noisily: say so in one line."""
+    if not sys.platform.startswith("linux") or os.environ.get("SDL_VIDEODRIVER"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_app(start_game: str = "fruit", device: str = "auto") -> int:
     """Open the window and run it until it is closed; returns the process exit code."""
+    if _no_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
     try:
         app = App(start_game, device)
     except pygame.error as error:
-        print(
-            f"error: cannot open the window ({error}); a display is needed "
-            "(the train, eval and record commands run without one)",
-            file=sys.stderr,
-        )
+        print(f"{NO_DISPLAY} ({error})", file=sys.stderr)
         return 1
     except (ValueError, KeyError) as error:
         print(f"error: {str(error).strip(chr(39))}", file=sys.stderr)
