@@ -12,7 +12,6 @@ from ui.shortcuts import key_label
 
 HEADER = 44  # pixels above the frame: title, score, episode, mode
 FOOTER = 40  # pixels below the frame: the keys for human play
-BANNER = 30  # pixels above the frame for a takeover's or teaching's banner
 PIXEL_ART_MAX = 320  # pixels: frames no bigger than this are pixel art (Atari is 210x160)
 INTEGER_SCALE_SHARE = 0.8  # take a whole-number scale if it keeps this share of the size
 MODE_NAMES = {
@@ -78,18 +77,12 @@ class GameView:
         self._draw_header(surface, header, snapshot, game)
         self._draw_footer(surface, footer, snapshot, game)
         pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
-        banner = _banner_text(snapshot, game)
-        if banner is not None:  # in a strip of its own above the frame: it hides nothing
-            text, colour = banner
-            strip = pygame.Rect(box.x, box.y, box.width, BANNER)
-            box = pygame.Rect(box.x, strip.bottom, box.width, box.height - BANNER)
-            theme.draw_pill(surface, text, strip.center, colour, anchor="center")
         if snapshot.frame is None or box.width < 4 or box.height < 4:
             text = "loading..." if not snapshot.ready else "no picture"
             theme.draw_text(surface, text, box.center, colour=theme.DIM, anchor="center")
             return box
         height, width = snapshot.frame.shape[:2]
-        target = fit((width, height), box.inflate(-8, -8) if banner else box)
+        target = fit((width, height), box)
         key = (snapshot.game, snapshot.frame_serial, target.size)
         if key != self._cache_key or self._scaled is None:
             self._scaled = scale_frame(frame_to_surface(snapshot.frame), target.size)
@@ -157,6 +150,11 @@ class GameView:
         self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
     ) -> None:
         middle = rect.centery
+        if taken_over(snapshot):
+            left = snapshot.hand_back_in or 0.0
+            text = f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now"
+            theme.draw_pill(surface, text, (rect.x, middle), theme.PURPLE, anchor="midleft")
+            return
         if snapshot.mode is not Mode.HUMAN:
             x = rect.x
             for keys in _keys_by_action(game).values():
@@ -187,19 +185,16 @@ class GameView:
             if game.idle_action is not None
             else "no key: keeps the last push"
         )
+        if snapshot.teach:
+            note = TEACH_NOTES.get(game.key, "")
+            for text in (f"teaching: the agent's own game, {snapshot.pace_hz:g} steps/s{note}",
+                         f"teaching: {snapshot.pace_hz:g} steps/s{note}"):  # fmt: skip
+                image = theme.text_surface(text, "bold", 12, theme.GREEN)
+                if x + image.get_width() <= rect.right:
+                    break
+            surface.blit(image, image.get_rect(midleft=(x, middle)))
+            return
         theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
-
-
-def _banner_text(snapshot: Snapshot, game: GameSpec) -> tuple[str, theme.Colour] | None:
-    """What runs above the frame during a takeover or while teaching, and in which colour."""
-    if taken_over(snapshot):
-        left = snapshot.hand_back_in or 0.0
-        return f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now", theme.PURPLE
-    if snapshot.mode is Mode.HUMAN and snapshot.teach:
-        note = TEACH_NOTES.get(game.key, "")
-        text = f"TEACHING · the agent's own game: {snapshot.pace_hz:g} steps/s{note}"
-        return text, theme.GREEN
-    return None
 
 
 def taken_over(snapshot: Snapshot) -> bool:

@@ -1,0 +1,126 @@
+"""The strip of toggles under the game: the agent's view, saliency, teach, demo share, and one
+button whose job follows the mode (hand control back after a takeover, start a versus round).
+
+Like the side panel's widgets, these only turn clicks into ``Intent``s and show what the
+screen and the latest snapshot say; they never talk to a session.
+"""
+
+from __future__ import annotations
+
+import pygame
+import pygame_gui
+from pygame_gui.core import ObjectID
+from pygame_gui.elements import UIButton
+
+from agent.channels import Mode, Snapshot
+from ui import theme
+from ui.shortcuts import Intent
+
+STRIP_H = 40  # pixels, the strip's height
+BUTTON_H = 30  # pixels
+ACTION_W = 156  # pixels, the mode's own button
+MIN_TOGGLE_W = 120  # pixels: narrower toggles drop the key from their label
+TOGGLES = (  # intent, label, key (the theme's sans font has no arrow or Shift symbols)
+    ("agent_view", "Agent's view", "W"),
+    ("saliency", "Saliency", "O"),
+    ("teach", "Teach", "C"),
+    ("demo_share", "Demos 25%", "Shift+C"),
+)
+TIPS = {
+    "agent_view": "Show what the network receives (W)",
+    "saliency": "Blend where the chosen action's Q-value is most sensitive over the game (O)",
+    "teach": "Human mode: play the agent's own game; your moves become demonstrations (C)",
+    "demo_share": "Draw a quarter of each training batch from demonstrations (Shift+C)",
+}
+
+
+class ToggleBar:
+    """Toggle buttons (lit when on) and the mode's action button, in a strip of ``STRIP_H``."""
+
+    def __init__(self, manager: pygame_gui.UIManager) -> None:
+        self.manager = manager
+        self.rect = pygame.Rect(0, 0, 0, 0)
+        self.buttons: dict[str, UIButton] = {}
+        self.action: UIButton | None = None
+        self._action_intent: str | None = None
+        self._texts: dict[str, str] = {}
+
+    def build(self, rect: pygame.Rect) -> None:
+        self.kill()
+        self.rect = rect
+        inner = rect.inflate(-2 * (STRIP_H - BUTTON_H) // 2, 0)
+        y = rect.y + (rect.height - BUTTON_H) // 2
+        gap = 6
+        toggle_w = (inner.width - ACTION_W - gap * len(TOGGLES)) // len(TOGGLES)
+        toggle_w = max(toggle_w, 60)
+        x = inner.x
+        for action, label, key in TOGGLES:
+            text = f"{label} · {key}" if toggle_w >= MIN_TOGGLE_W + 6 * len(key) else label
+            self.buttons[action] = UIButton(
+                pygame.Rect(x, y, toggle_w, BUTTON_H),
+                text,
+                self.manager,
+                object_id=ObjectID(f"#toggle_{action}", "@picker"),
+                tool_tip_text=TIPS[action],
+            )
+            x += toggle_w + gap
+        self.action = UIButton(
+            pygame.Rect(inner.right - ACTION_W, y, ACTION_W, BUTTON_H),
+            "Hand back · Bksp",
+            self.manager,
+            object_id="#mode_action",
+        )
+        self._texts = {}
+
+    def kill(self) -> None:
+        for button in [*self.buttons.values(), self.action]:
+            if button is not None:
+                button.kill()
+        self.buttons, self.action = {}, None
+
+    @property
+    def widgets(self) -> list[UIButton]:
+        return [*self.buttons.values(), *([self.action] if self.action else [])]
+
+    def intent(self, event: pygame.event.Event) -> Intent | None:
+        if event.type != pygame_gui.UI_BUTTON_PRESSED:
+            return None
+        for action, button in self.buttons.items():
+            if event.ui_element is button:
+                return Intent(action)
+        if event.ui_element is self.action and self._action_intent:
+            return Intent(self._action_intent)
+        return None
+
+    def sync(self, snapshot: Snapshot, states: dict[str, bool]) -> None:
+        """Light the toggles that are on; give the action button the mode's job."""
+        if not self.buttons or self.action is None:
+            return
+        for action, button in self.buttons.items():
+            on = states.get(action, False)
+            if on and not button.is_selected:
+                button.select()
+            elif not on and button.is_selected:
+                button.unselect()
+        if snapshot.mode is Mode.VERSUS:
+            versus = snapshot.versus
+            playing = versus is not None and versus.phase == "playing"
+            ready = versus is None or versus.phase == "ready"
+            text = "Start round · Enter" if ready else "Next round · Enter"
+            self._action_intent, enabled = "next_round", not playing and versus is not None
+        else:
+            text = "Hand back · Bksp"
+            self._action_intent, enabled = "hand_back", snapshot.controller == "human"
+            enabled = enabled and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
+        if self._texts.get("action") != text:
+            self.action.set_text(text)
+            self._texts["action"] = text
+        if enabled and not self.action.is_enabled:
+            self.action.enable()
+        elif not enabled and self.action.is_enabled:
+            self.action.disable()
+
+    def draw(self, surface: pygame.Surface) -> None:
+        """The card behind the strip (the buttons draw themselves)."""
+        if self.rect.width > 0:
+            theme.draw_card(surface, self.rect)
