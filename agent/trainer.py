@@ -106,6 +106,7 @@ class Trainer:
         self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
         self._eval_envs: list[gym.Env] = []
+        self._eval_vector: gym.vector.VectorEnv | None = None
         self._stored_last_step = True
 
     @property
@@ -199,6 +200,10 @@ class Trainer:
         """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
         envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
         # Evaluation envs are made once and reseeded: making one costs more than a game.
+        if self.game.make_vector is not None:
+            if self._eval_vector is None or self._eval_vector.num_envs != episodes:
+                self._eval_vector = self.game.make_vector(episodes)
+            return evaluate_vector(self._eval_vector, self.learner, seed, epsilon)
         while len(self._eval_envs) < episodes:
             self._eval_envs.append(make_game_env(self.game, self.config, train=False))
         envs = self._eval_envs[:episodes]
@@ -224,10 +229,7 @@ def evaluate_policy(
     returns = np.zeros(episodes)
     running = list(range(episodes))
     while running:
-        q = learner.q_values(np.stack([obs[i] for i in running]))
-        actions = q.argmax(axis=1)
-        explore = rng.random(len(running)) < epsilon
-        actions[explore] = rng.integers(learner.n_actions, size=int(explore.sum()))
+        actions = _policy_actions(learner, np.stack([obs[i] for i in running]), epsilon, rng)
         still = []
         for i, action in zip(running, actions, strict=True):
             obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
@@ -239,3 +241,29 @@ def evaluate_policy(
         for env in envs:
             env.close()
     return returns
+
+
+def evaluate_vector(
+    vector_env: gym.vector.VectorEnv, learner: DQNLearner, seed: int, epsilon: float = 0.0
+) -> np.ndarray:
+    """The first episode's return in each sub-env of a vector env seeded from ``seed``."""
+    rng = np.random.default_rng(seed)
+    obs, _ = vector_env.reset(seed=seed)
+    returns = np.zeros(vector_env.num_envs)
+    running = np.ones(vector_env.num_envs, dtype=bool)
+    while running.any():
+        actions = _policy_actions(learner, obs, epsilon, rng)
+        obs, reward, terminated, truncated, _ = vector_env.step(actions)
+        returns += np.where(running, reward, 0.0)  # sub-envs past their episode are ignored
+        running &= ~(terminated | truncated)
+    return returns
+
+
+def _policy_actions(
+    learner: DQNLearner, obs: np.ndarray, epsilon: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Greedy actions for a batch of observations, each random with probability epsilon."""
+    actions = learner.q_values(obs).argmax(axis=1)
+    explore = rng.random(len(actions)) < epsilon
+    actions[explore] = rng.integers(learner.n_actions, size=int(explore.sum()))
+    return actions

@@ -36,6 +36,9 @@ class GameSpec:
     idle_action: int | None
     make: Callable[..., gym.Env] = field(repr=False)
     solved_score: float
+    # A native vector version, where the game has one: evaluation then steps all its
+    # episodes in one numpy call (CartPole: ~40 us for 10 episodes instead of ~200 us).
+    make_vector: Callable[[int], gym.vector.VectorEnv] | None = field(default=None, repr=False)
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
         """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people."""
@@ -48,6 +51,10 @@ def _make_fruit(*, train: bool, human: bool, grid_size: int = 15) -> gym.Env:
 
 def _make_cartpole(*, train: bool, human: bool) -> gym.Env:
     return gym.make("CartPole-v1", render_mode="rgb_array")
+
+
+def _make_cartpole_vector(num_envs: int) -> gym.vector.VectorEnv:
+    return gym.make_vec("CartPole-v1", num_envs=num_envs, vectorization_mode="vector_entry_point")
 
 
 def _make_breakout(*, train: bool, human: bool) -> gym.Env:
@@ -80,6 +87,7 @@ GAMES: dict[str, GameSpec] = {
         idle_action=None,
         make=_make_cartpole,
         solved_score=475.0,
+        make_vector=_make_cartpole_vector,
     ),
     "breakout": GameSpec(
         key="breakout",
