@@ -70,6 +70,7 @@ def build_parser() -> ArgumentParser:
     record.add_argument("--out", type=Path, required=True)
     record.add_argument("--episodes", type=int, default=1)
     record.add_argument("--fps", type=float, help="frames per second (default: the game's pace)")
+    record.add_argument("--max-frames", type=int, help="stop the GIF after this many frames")
     record.add_argument("--seed", type=int, default=0)
     record.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
 
@@ -210,6 +211,7 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
     _positive(parser, "--episodes", args.episodes)
     _positive(parser, "--fps", args.fps)
+    _positive(parser, "--max-frames", args.max_frames)
     if args.out.suffix.lower() != ".gif":
         parser.error(f"--out must name a .gif file, got {args.out}")
     device = _device(args.device, parser)
@@ -221,6 +223,7 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
         episodes=args.episodes,
         fps=args.fps,
         seed=args.seed,
+        max_frames=args.max_frames,
     )
     print(f"wrote {args.out}: {frames} frames, returns {returns}", file=sys.stderr)
     return 0

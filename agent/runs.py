@@ -281,8 +281,10 @@ def record(
     fps: float | None,
     seed: int,
     epsilon: float = 0.0,
+    max_frames: int | None = None,
 ) -> tuple[int, list[float]]:
-    """Write a GIF of ``episodes`` games of greedy play; returns (frames, returns)."""
+    """Write a GIF of ``episodes`` games of greedy play, cut at ``max_frames`` if given;
+    returns (frames, returns of the episodes played to their end)."""
     learner, config, _ = load_agent(game, checkpoint, device)
     env = make_game_env(game, config, train=False)
     rng = np.random.default_rng(seed)
@@ -293,12 +295,14 @@ def record(
             obs, _ = env.reset(seed=seed + episode)
             gif.append(env.render())
             done, total = False, 0.0
-            while not done:
+            while not done and (max_frames is None or gif.frames < max_frames):
                 action, _, _ = learner.act(obs, epsilon, rng)
                 obs, reward, terminated, truncated, _ = env.step(action)
                 total += float(reward)
                 gif.append(env.render())
                 done = terminated or truncated
+            if not done:
+                break
             returns.append(total)
         frames = gif.frames
     env.close()
