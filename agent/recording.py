@@ -40,9 +40,11 @@ class GifRecorder:
     def close(self) -> None:
         if self._file.closed:
             return
-        if self.frames:
-            self._file.write(b";")
-        self._file.close()
+        try:
+            if self.frames:
+                self._file.write(b";")
+        finally:
+            self._file.close()
         if not self.frames:
             self.path.unlink(missing_ok=True)
 

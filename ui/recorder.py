@@ -124,7 +124,10 @@ class GifCapture:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
-        self._writer.close()
+        try:
+            self._writer.close()
+        except OSError as error:  # a full disk while writing the trailer: say so, go on
+            self.error = self.error or (error.strerror or type(error).__name__)
 
     def _encode(self) -> None:
         while True:
