@@ -20,7 +20,8 @@ class GifRecorder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.scale = max(1, int(scale))
-        self.frame_ms = max(20, round(1000.0 / fps))  # GIF timing is in 10 ms steps
+        # GIF timing is in 10 ms steps: round to the nearest (15 fps: 70 ms, not a truncated 60).
+        self.frame_ms = max(20, 10 * round(100.0 / fps))
         self.frames = 0
         self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
 

@@ -49,7 +49,7 @@ from agent.channels import (
     Step,
 )
 from agent.checkpoint import CheckpointError, load_into, save_checkpoint
-from agent.config import DQNConfig
+from agent.config import ConfigError, DQNConfig
 from agent.device import describe_device
 from agent.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.live_view import LiveView
@@ -61,6 +61,7 @@ FAST_PUBLISH_S = 0.2  # seconds between snapshots at FAST
 MAX_LAG_S = 0.25  # behind schedule by more than this, the clock restarts instead of catching up
 RATE_WINDOW_S = 0.5  # seconds over which steps/s is measured
 SHUTDOWN_WAIT_S = 2.0
+SCHEDULE_KEYS = ("epsilon_start", "epsilon_end", "epsilon_decay_steps")
 
 
 class TrainingSession:
@@ -298,6 +299,12 @@ class TrainingSession:
             self._say(str(error))
             return
         counters = payload.get("counters", {})
+        # Exploration carries on where the checkpoint's own schedule had reached, not from
+        # this window's default schedule at the same step.
+        saved = payload.get("config", {})
+        schedule = {k: saved[k] for k in SCHEDULE_KEYS if k in saved}
+        with contextlib.suppress(ConfigError, TypeError, ValueError):
+            trainer.config = dataclasses.replace(trainer.config, **schedule)
         trainer.global_step = int(counters.get("global_step", trainer.global_step))
         trainer.episode = int(counters.get("episode", trainer.episode))
         trainer.recent_returns.clear()

@@ -25,7 +25,7 @@ from agent.channels import (
     Snapshot,
     Step,
 )
-from agent.checkpoint import load_into, read_checkpoint
+from agent.checkpoint import load_into, read_checkpoint, save_checkpoint
 from agent.config import load_config
 from agent.dqn import DQNLearner
 from agent.session import TrainingSession
@@ -270,3 +270,17 @@ def test_a_session_that_cannot_start_says_why_and_still_shuts_down():
     session.send(Step())  # ignored, not an error
     session.close()
     assert not session.alive
+
+
+def test_a_loaded_agent_keeps_the_exploration_its_own_schedule_reached(sessions, tmp_path):
+    """The shipped Breakout agent decays epsilon over 250k steps; the window's default is 1M.
+    After loading, Train mode must explore at the checkpoint's rate, not restart at ~0.75."""
+    trained = load_config("fruit", overrides={**SMALL["fruit"], "epsilon_decay_steps": 100})
+    learner = DQNLearner((1, 15, 15), 3, trained, CPU)
+    path = tmp_path / "fruit-explored.pt"
+    save_checkpoint(path, "fruit", learner, {"global_step": 300, "episode": 20, "updates": 0})
+    session = sessions("fruit", mode=Mode.TRAIN, paused=True)  # default: decay over 400 steps
+    session.send(Load(path))
+    loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
+    assert loaded.global_step == 300
+    assert loaded.scheduled_epsilon == pytest.approx(trained.epsilon_end)

@@ -126,7 +126,9 @@ class StatsPanel:
 
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         inner = theme.draw_card(surface, rect, "Live stats")
-        fill = f"{snapshot.replay_size:,} / {snapshot.replay_capacity:,}"
+        # Compact, so a full memory ("250k / 250k") never runs into its label.
+        size, capacity = snapshot.replay_size, snapshot.replay_capacity
+        fill = f"{theme.format_count(size)} / {theme.format_count(capacity)}"
         cells = (
             ("step", theme.format_number(snapshot.global_step)),
             ("episode", theme.format_number(snapshot.episode)),

@@ -123,6 +123,15 @@ def draw_pill(
     return rect
 
 
+def format_count(count: int) -> str:
+    """Short counts for tight cells: 7,066 / 64.4k / 1.2M."""
+    if count < 10_000:
+        return f"{count:,}"
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k".replace(".0k", "k")
+    return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+
+
 def format_number(value: float | None, digits: int = 2) -> str:
     """Compact numbers for the panels: thousands separators, a dash for nothing yet."""
     if value is None:
