@@ -6,7 +6,6 @@ the snapshot, the map only while asked for."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -19,7 +18,6 @@ from agent.channels import (
     SetMode,
     SetSaliency,
     SetTeach,
-    Snapshot,
     Step,
 )
 from agent.config import load_config
@@ -27,6 +25,7 @@ from agent.human_play import HumanInput, Takeover
 from agent.session import TrainingSession
 from agent.trainer import Trainer
 from game.registry import GAMES
+from tests.support import wait_for
 
 CPU = torch.device("cpu")
 LEFT, STAY, RIGHT = 0, 1, 2
@@ -34,18 +33,6 @@ SMALL = {
     "fruit": {"learning_starts": 40, "batch_size": 16, "buffer_size": 2_000},
     "cartpole": {"learning_starts": 40, "batch_size": 16, "buffer_size": 2_000},
 }
-
-
-def wait_for(
-    session: TrainingSession, predicate: Callable[[Snapshot], bool], timeout: float = 20.0
-) -> Snapshot:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        snapshot = session.snapshot()
-        if predicate(snapshot):
-            return snapshot
-        time.sleep(0.002)
-    raise AssertionError(f"timed out; last snapshot: {session.snapshot()!r:.300}")
 
 
 def start(game: str = "fruit", **kwargs) -> TrainingSession:

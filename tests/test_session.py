@@ -4,7 +4,6 @@ thread; pauses, single steps, epsilon, human play, save -> load, and a prompt sh
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,6 @@ from agent.channels import (
     SetEpsilon,
     SetMode,
     SetSpeed,
-    Snapshot,
     Step,
 )
 from agent.checkpoint import load_into, read_checkpoint, save_checkpoint
@@ -30,6 +28,7 @@ from agent.config import load_config
 from agent.dqn import DQNLearner
 from agent.session import TrainingSession
 from game.registry import GAMES
+from tests.support import wait_for
 
 CPU = torch.device("cpu")
 SMALL = {
@@ -53,21 +52,6 @@ SMALL = {
 def start(game: str = "fruit", **kwargs) -> TrainingSession:
     config = load_config(game, overrides=SMALL.get(game))
     return TrainingSession(GAMES[game], config, CPU, **kwargs).start()
-
-
-def wait_for(
-    session: TrainingSession, predicate: Callable[[Snapshot], bool], timeout: float = 30.0
-) -> Snapshot:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        snapshot = session.snapshot()
-        if predicate(snapshot):
-            return snapshot
-        time.sleep(0.005)
-    raise AssertionError(
-        f"timed out; last snapshot: step {snapshot.env_steps}, "
-        f"mode {snapshot.mode}, paused {snapshot.paused}, {snapshot.message!r}"
-    )
 
 
 @pytest.fixture
