@@ -151,13 +151,19 @@ def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
 
 
 def load_into(
-    path: str | Path, game: str, learner: DQNLearner, with_optimizer: bool = True
+    path: str | Path,
+    game: str,
+    learner: DQNLearner,
+    with_optimizer: bool = True,
+    payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load weights (and optimizer, when saved) into ``learner``; returns the payload.
+    ``payload`` is the file's contents when the caller has already read it.
 
     Everything is checked before the learner is touched, so a bad file changes nothing.
     """
-    payload = read_checkpoint(path)
+    if payload is None:
+        payload = read_checkpoint(path)
     if payload["game"] != game:
         raise CheckpointError(f"{path}: made for {payload['game']!r}, not {game!r}")
     expected = network_signature(learner)

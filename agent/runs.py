@@ -253,7 +253,7 @@ def load_agent(
     env = make_game_env(game, config, train=False)
     learner = DQNLearner(env.observation_space.shape, int(env.action_space.n), config, device)
     env.close()
-    load_into(checkpoint, game.key, learner, with_optimizer=False)
+    load_into(checkpoint, game.key, learner, with_optimizer=False, payload=payload)
     learner.online.eval()
     return learner, config, payload
 
