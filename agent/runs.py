@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,6 +180,7 @@ def train(
         save_checkpoint(save_path, game.key, trainer.learner, counters, info)
         result.checkpoint = str(save_path)
 
+    restore_sigterm = _sigterm_as_interrupt()
     try:
         while trainer.global_step < end_step:
             report = trainer.step()
@@ -220,12 +223,26 @@ def train(
         bar.update(lambda: _progress_text(trainer, start, end_step), force=True)
         bar.finish()
         metrics.close()
+        restore_sigterm()
     if not result.eval_returns and not result.interrupted:
         result.eval_returns = trainer.evaluate(
             config.eval_episodes, EVAL_SEED_BASE + seed * 7919
         ).tolist()
     save()
     return result
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Treat SIGTERM (`kill`, a job scheduler) like Ctrl+C, so the run saves before it goes.
+    Returns the function that puts the previous handler back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _progress_text(trainer: Trainer, start: float, end_step: int) -> str:

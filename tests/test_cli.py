@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -260,3 +262,22 @@ def test_export_writes_a_small_scored_checkpoint_that_plays_the_same(fruit_run, 
     assert info["eval_min"] <= info["eval_mean"] <= info["eval_max"]
     assert info["train_steps"] == read_checkpoint(save)["counters"]["global_step"]
     assert out.stat().st_size < save.stat().st_size
+
+
+def test_sigterm_saves_like_ctrl_c(tmp_path):
+    save = tmp_path / "term.pt"
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", "train", "cartpole", "--steps", "1000000", "--save", str(save),
+         "--device", "cpu", "--set", "eval_every=0"],
+        cwd=ROOT, env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    metrics = save.with_suffix(".metrics.csv")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not metrics.exists() or metrics.stat().st_size < 200):
+        time.sleep(0.1)  # wait until training is under way (episodes are being logged)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert read_checkpoint(save)["counters"]["global_step"] > 0
