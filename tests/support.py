@@ -8,6 +8,26 @@ from collections.abc import Callable
 from agent.channels import Snapshot
 from agent.session import TrainingSession
 
+# Small configs so sessions learn within a test's budget; Breakout's learning_starts stays
+# huge, so it only plays.
+SMALL = {
+    "fruit": {
+        "learning_starts": 40,
+        "batch_size": 16,
+        "buffer_size": 2_000,
+        "epsilon_decay_steps": 400,
+    },
+    "cartpole": {
+        "learning_starts": 40,
+        "batch_size": 16,
+        "buffer_size": 2_000,
+        "hidden_sizes": [32, 32],
+        "train_frequency": 4,
+        "gradient_steps": 1,
+    },
+    "breakout": {"buffer_size": 2_000},  # learning_starts stays huge: no updates, only play
+}
+
 
 def wait_for(
     session: TrainingSession, predicate: Callable[[Snapshot], bool], timeout: float = 30.0

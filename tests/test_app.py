@@ -22,21 +22,10 @@ from agent.checkpoint import load_into, read_checkpoint
 from agent.config import load_config
 from agent.dqn import DQNLearner
 from game.registry import GAMES
+from tests.support import SMALL
 from ui import theme
 from ui.app import App
 
-SMALL = {
-    "fruit": {"learning_starts": 40, "batch_size": 16, "buffer_size": 2_000},
-    "cartpole": {
-        "learning_starts": 40,
-        "batch_size": 16,
-        "buffer_size": 2_000,
-        "hidden_sizes": [32, 32],
-        "train_frequency": 4,
-        "gradient_steps": 1,
-    },
-    "breakout": {"buffer_size": 2_000},  # learning_starts stays huge: no updates, only play
-}
 ROOT = Path(__file__).resolve().parent.parent
 MODE_KEYS = {
     Mode.HUMAN: pygame.K_h,

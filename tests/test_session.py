@@ -28,25 +28,9 @@ from agent.config import load_config
 from agent.dqn import DQNLearner
 from agent.session import TrainingSession
 from game.registry import GAMES
-from tests.support import wait_for
+from tests.support import SMALL, wait_for
 
 CPU = torch.device("cpu")
-SMALL = {
-    "fruit": {
-        "learning_starts": 40,
-        "batch_size": 16,
-        "buffer_size": 2_000,
-        "epsilon_decay_steps": 400,
-    },
-    "cartpole": {
-        "learning_starts": 40,
-        "batch_size": 16,
-        "buffer_size": 2_000,
-        "hidden_sizes": [32, 32],
-        "train_frequency": 4,
-        "gradient_steps": 1,
-    },
-}
 
 
 def start(game: str = "fruit", **kwargs) -> TrainingSession:

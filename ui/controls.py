@@ -225,9 +225,6 @@ class ControlPanel:
         saves = self.saves
         return bool(saves and saves.current_state is saves.menu_states.get("expanded"))
 
-    def with_q_checked(self) -> bool:
-        return bool(self.with_q and self.with_q.get_state())
-
     def intent(self, event: pygame.event.Event) -> Intent | None:
         """The intent behind a pygame_gui event from one of these widgets."""
         element = getattr(event, "ui_element", None)
