@@ -152,9 +152,7 @@ def train(
     earlier_seconds = 0.0
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
-        counters = payload["counters"]
-        trainer.global_step = int(counters.get("global_step", 0))
-        trainer.episode = int(counters.get("episode", 0))
+        trainer.continue_counting(payload["counters"])
         earlier = payload.get("info", {}).get("train_seconds")
         earlier_seconds = float(earlier) if isinstance(earlier, (int, float)) else 0.0
     metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))

@@ -298,15 +298,13 @@ class TrainingSession:
         except CheckpointError as error:
             self._say(str(error))
             return
-        counters = payload.get("counters", {})
         # Exploration carries on where the checkpoint's own schedule had reached, not from
         # this window's default schedule at the same step.
         saved = payload.get("config", {})
         schedule = {k: saved[k] for k in SCHEDULE_KEYS if k in saved}
         with contextlib.suppress(ConfigError, TypeError, ValueError):
             trainer.config = dataclasses.replace(trainer.config, **schedule)
-        trainer.global_step = int(counters.get("global_step", trainer.global_step))
-        trainer.episode = int(counters.get("episode", trainer.episode))
+        trainer.continue_counting(payload["counters"])
         trainer.recent_returns.clear()
         trainer.last_loss = None
         trainer.restart_episode()

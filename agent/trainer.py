@@ -190,6 +190,11 @@ class Trainer:
             self.learner.sync_target()
         return loss
 
+    def continue_counting(self, counters: dict[str, int]) -> None:
+        """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
+        self.global_step = int(counters.get("global_step", self.global_step))
+        self.episode = int(counters.get("episode", self.episode))
+
     def restart_episode(self) -> None:
         """Abandon the running episode (its return is not counted) and start a new one."""
         self.replay.end_episode()
