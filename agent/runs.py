@@ -161,7 +161,8 @@ def train(
     eval_every = config.eval_every or (steps if stop_at is not None else 0)
     evaluations = 0
     start = time.perf_counter()
-    end_step = trainer.global_step + steps
+    first_step = trainer.global_step  # a resumed run counts on from its checkpoint's step
+    end_step = first_step + steps
 
     def save() -> None:
         counters = {
@@ -211,14 +212,14 @@ def train(
                     break
             if config.save_every and trainer.global_step % config.save_every == 0:
                 save()
-            bar.update(lambda: _progress_text(trainer, start, end_step))
+            bar.update(lambda: _progress_text(trainer, start, first_step, end_step))
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
         result.env_steps = trainer.global_step
         result.episodes = trainer.episode
         result.seconds = time.perf_counter() - start
-        bar.update(lambda: _progress_text(trainer, start, end_step), force=True)
+        bar.update(lambda: _progress_text(trainer, start, first_step, end_step), force=True)
         bar.finish()
         metrics.close()
         restore_sigterm()
@@ -243,16 +244,17 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
-def _progress_text(trainer: Trainer, start: float, end_step: int) -> str:
+def _progress_text(trainer: Trainer, start: float, first_step: int, end_step: int) -> str:
     elapsed = max(time.perf_counter() - start, 1e-9)
+    rate = (trainer.global_step - first_step) / elapsed
     recent = trainer.recent_returns
     mean = f"{np.mean(recent):8.2f}" if recent else "       -"
     loss = f"{trainer.last_loss:.4f}" if trainer.last_loss is not None else "-"
-    done = trainer.global_step / max(end_step, 1)
+    done = (trainer.global_step - first_step) / max(end_step - first_step, 1)
     filled = int(20 * done)
     return (
         f"[{'#' * filled}{'.' * (20 - filled)}] {trainer.global_step:>9,} steps "
-        f"{trainer.global_step / elapsed:7.0f} steps/s  episodes {trainer.episode:>6}  "
+        f"{rate:7.0f} steps/s  episodes {trainer.episode:>6}  "
         f"mean return {mean}  eps {trainer.scheduled_epsilon:.3f}  loss {loss}"
     )
 

@@ -180,8 +180,12 @@ class Trainer:
         c = self.config
         loss = None
         due = self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0
-        # A resumed or loaded agent starts with an empty memory: learn once it holds a batch.
-        if due and self.replay.transitions > c.batch_size:
+        # A resumed or loaded agent starts with an empty memory: it refills the same warm-up
+        # before learning, so its first updates do not overfit a handful of transitions.
+        warm = self.replay.transitions >= max(
+            c.batch_size + 1, min(c.learning_starts, c.buffer_size)
+        )
+        if due and warm:
             for _ in range(c.gradient_steps):
                 batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
                 loss = self.learner.update(batch)
