@@ -5,7 +5,23 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+
+def run_layers(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """``layers(x)`` without a module call per layer. Each call costs ~3 us of hook checks:
+    half the time of CartPole's one-observation forward pass, taken at every env step."""
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            x = F.linear(x, layer.weight, layer.bias)
+        elif isinstance(layer, nn.ReLU):
+            x = F.relu(x)
+        elif isinstance(layer, nn.Flatten):
+            x = x.flatten(layer.start_dim, layer.end_dim)
+        else:
+            x = layer(x)
+    return x
 
 
 class DuelingHead(nn.Module):
@@ -19,8 +35,12 @@ class DuelingHead(nn.Module):
         )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        advantage = self.advantage(features)
-        return self.value(features) + advantage - advantage.mean(dim=1, keepdim=True)
+        advantage = run_layers(self.advantage, features)
+        return run_layers(self.value, features) + advantage - advantage.mean(dim=1, keepdim=True)
+
+
+def _run_head(head: nn.Module, features: torch.Tensor) -> torch.Tensor:
+    return run_layers(head, features) if isinstance(head, nn.Sequential) else head(features)
 
 
 def _head(in_features: int, n_actions: int, hidden: int, dueling: bool) -> nn.Module:
@@ -45,7 +65,7 @@ class MLPQNetwork(nn.Module):
         self.head = _head(width, n_actions, hidden_sizes[-1], dueling)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(obs.float()))
+        return _run_head(self.head, run_layers(self.features, obs.float()))
 
 
 class FruitConvQNetwork(nn.Module):
@@ -64,7 +84,7 @@ class FruitConvQNetwork(nn.Module):
         self.head = _head(16 * (height - 4) * (width - 4), n_actions, 100, dueling)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(obs.float()))
+        return _run_head(self.head, run_layers(self.features, obs.float()))
 
 
 class NatureQNetwork(nn.Module):
@@ -87,7 +107,7 @@ class NatureQNetwork(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         # uint8 frames travel to the device as bytes; scaling here keeps the replay memory small.
-        return self.head(self.features(obs.float() / 255.0))
+        return _run_head(self.head, run_layers(self.features, obs.float() / 255.0))
 
 
 def build_q_network(
