@@ -91,3 +91,71 @@ class FruitCatchEnv(gym.Env):
         left = (self._basket_col - 1) * px
         frame[(n - 1) * px + 4 : n * px - 1, left + 1 : left + 3 * px - 1] = _BASKET
         return frame
+
+
+class FruitCatchVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` fruit-catch games stepped together in numpy, same rules as
+    ``FruitCatchEnv``: evaluation plays 100 games in one call a step instead of 100.
+
+    Sub-envs that end are reset on their next step (``AutoresetMode.NEXT_STEP``): that step
+    ignores its action and returns the new game's first observation with zero reward.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int, grid_size: int = 15) -> None:
+        if grid_size < 4:
+            raise ValueError(f"grid_size must be at least 4, got {grid_size}")
+        self.num_envs = num_envs
+        self.grid_size = grid_size
+        self.single_observation_space = spaces.Box(0.0, 1.0, (1, grid_size, grid_size), np.float32)
+        self.single_action_space = spaces.Discrete(3)
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, num_envs
+        )
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
+        self._fruit_row = np.zeros(num_envs, dtype=np.int64)
+        self._fruit_col = np.zeros(num_envs, dtype=np.int64)
+        self._basket_col = np.ones(num_envs, dtype=np.int64)
+        self._ended = np.zeros(num_envs, dtype=bool)
+
+    def _start(self, which: np.ndarray) -> None:
+        count = int(which.sum())
+        self._fruit_row[which] = 0
+        self._fruit_col[which] = self.np_random.integers(0, self.grid_size, size=count)
+        self._basket_col[which] = self.np_random.integers(1, self.grid_size - 1, size=count)
+
+    def _observation(self) -> np.ndarray:
+        n, envs = self.grid_size, np.arange(self.num_envs)
+        grid = np.zeros((self.num_envs, 1, n, n), dtype=np.float32)
+        grid[envs, 0, self._fruit_row, self._fruit_col] = 1.0
+        for offset in (-1, 0, 1):
+            grid[envs, 0, n - 1, self._basket_col + offset] = 1.0
+        return grid
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._start(np.ones(self.num_envs, dtype=bool))
+        self._ended[:] = False
+        return self._observation(), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,) or not np.isin(actions, (0, 1, 2)).all():
+            raise ValueError(f"expected {self.num_envs} actions, each 0, 1 or 2")
+        n, playing = self.grid_size, ~self._ended
+        self._basket_col = np.where(
+            playing, np.clip(self._basket_col + actions - 1, 1, n - 2), self._basket_col
+        )
+        self._fruit_row += playing
+        terminated = playing & (self._fruit_row >= n - 2)
+        caught = np.abs(self._fruit_col - self._basket_col) <= 1
+        reward = np.where(terminated, np.where(caught, 1.0, -1.0), 0.0)
+        self._start(self._ended)  # games that ended last step begin again now
+        self._ended = terminated
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        return self._observation(), reward, terminated, truncated, {}

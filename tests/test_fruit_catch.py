@@ -322,3 +322,58 @@ def test_render_frames_differ_between_states() -> None:
     first = env.render().copy()
     env.step(STAY)
     assert not np.array_equal(first, env.render())
+
+
+# The vector version, used to play evaluation games side by side.
+
+
+def test_vector_env_plays_by_the_same_rules_as_the_single_env():
+    """Each sub-env, started in the same state as a single env and given the same actions,
+    shows the same grids, rewards and ends."""
+    from game.fruit_catch import FruitCatchVectorEnv
+
+    n, envs = 15, 6
+    vector = FruitCatchVectorEnv(envs, grid_size=n)
+    obs, _ = vector.reset(seed=3)
+    singles = []
+    for i in range(envs):
+        single = FruitCatchEnv(grid_size=n)
+        single.reset(seed=0)
+        _, single._fruit_col, single._basket_col = decode(obs[i])
+        singles.append(single)
+    rng = np.random.default_rng(0)
+    for _ in range(n - 2):
+        actions = rng.integers(0, 3, size=envs)
+        obs, reward, terminated, truncated, _ = vector.step(actions)
+        for i, single in enumerate(singles):
+            s_obs, s_reward, s_terminated, s_truncated, _ = single.step(int(actions[i]))
+            np.testing.assert_array_equal(obs[i], s_obs)
+            assert (reward[i], terminated[i], truncated[i]) == (s_reward, s_terminated, s_truncated)
+    assert terminated.all()
+
+
+def test_vector_env_starts_a_new_game_on_the_step_after_one_ends():
+    from game.fruit_catch import FruitCatchVectorEnv
+
+    vector = FruitCatchVectorEnv(4, grid_size=6)
+    vector.reset(seed=1)
+    stay = np.full(4, STAY)
+    for _ in range(3):
+        vector.step(stay)
+    obs, reward, terminated, _, _ = vector.step(stay)
+    assert terminated.all() and set(np.abs(reward)) == {1.0}
+    obs, reward, terminated, _, _ = vector.step(np.full(4, LEFT))  # ignored: a new game starts
+    assert not terminated.any() and not reward.any()
+    assert all(decode(o)[0] == 0 for o in obs)
+
+
+def test_vector_env_same_seed_same_games_and_bad_actions_refused():
+    from game.fruit_catch import FruitCatchVectorEnv
+
+    first, second = FruitCatchVectorEnv(8), FruitCatchVectorEnv(8)
+    np.testing.assert_array_equal(first.reset(seed=5)[0], second.reset(seed=5)[0])
+    assert not np.array_equal(first.reset(seed=5)[0], first.reset(seed=6)[0])
+    with pytest.raises(ValueError):
+        first.step(np.full(8, 3))
+    with pytest.raises(ValueError):
+        first.step(np.ones(7, dtype=int))
