@@ -6,7 +6,13 @@ entry holds the final observation (needed to bootstrap a truncated episode) and 
 transition itself. For frame stacks (Atari) an entry keeps only the newest 84x84 frame and the
 stack is rebuilt at sampling time, repeating an episode's first frame rather than reaching
 across the episode boundary: the same stack the environment showed the agent. A stored Atari
-transition so costs one frame, 7,056 bytes, plus 8 bytes of bookkeeping.
+transition so costs one frame, 7,056 bytes, plus 9 bytes of bookkeeping.
+
+With ``num_envs`` N > 1 (envs stepped together, autoreset on the next step) the N streams
+interleave in lockstep: each vector step writes one entry per env, env ``e`` at ring slots
+``e, e + N, e + 2N, ...``, so entry ``i``'s next observation is entry ``i + N`` and frame stacks
+and n-step returns walk with stride N. On the step an env autoresets, it writes its episode's
+final observation there. The capacity is rounded down to a multiple of N.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ class ReplayBuffer:
     """Ring buffer of transitions, with n-step returns and frame stacks built when sampled.
 
     ``frame_stack`` > 1 means observations are stacks of that many frames along axis 0 and
-    each entry stores only the last one.
+    each entry stores only the last one. ``num_envs`` > 1 interleaves that many env streams
+    (filled with ``add_lockstep``); one stream is filled with ``add``.
     """
 
     def __init__(
@@ -45,10 +52,13 @@ class ReplayBuffer:
         frame_stack: int = 1,
         gamma: float = 0.99,
         n_step: int = 1,
+        num_envs: int = 1,
     ) -> None:
-        if capacity < frame_stack + n_step + 1:
+        capacity -= capacity % num_envs  # each env keeps its own slots round the ring
+        if capacity < (frame_stack + n_step + 1) * num_envs:
             raise ValueError(f"capacity {capacity} is too small")
         self.capacity = capacity
+        self.num_envs = num_envs  # also the stride from an entry to its successor
         self.frame_stack = frame_stack
         self.obs_shape = tuple(obs_shape)
         self.gamma = gamma
@@ -65,6 +75,9 @@ class ReplayBuffer:
         self.size = 0  # entries held
         self.transitions = 0  # transitions ever added
         self._in_episode = False
+        # Per env of a lockstep memory: since_start of its newest entry, -1 when that entry
+        # ended an episode (the next one starts afresh).
+        self._since = np.full(num_envs, -1, dtype=np.int64)
 
     @staticmethod
     def bytes_needed(capacity: int, obs_shape, obs_dtype, frame_stack: int = 1) -> int:
@@ -90,17 +103,18 @@ class ReplayBuffer:
     def _newest_frame(self, obs: np.ndarray) -> np.ndarray:
         return obs[-1] if self.frame_stack > 1 else obs
 
-    def _write(self, frame, action, reward, terminated, starts, demo, since) -> None:
-        i = self.pos
-        self.frames[i] = frame
-        self.action[i] = action
-        self.reward[i] = reward
-        self.terminated[i] = terminated
-        self.starts_transition[i] = starts
-        self.demo[i] = demo
-        self.since_start[i] = min(since, 255)
-        self.pos = (i + 1) % self.capacity
-        self.size = min(self.size + 1, self.capacity)
+    def _write(self, count, frame, action, reward, terminated, starts, demo, since) -> None:
+        """Write ``count`` entries at ``pos`` (a multiple of ``count``, so never past the end)."""
+        rows = slice(self.pos, self.pos + count)
+        self.frames[rows] = frame
+        self.action[rows] = action
+        self.reward[rows] = reward
+        self.terminated[rows] = terminated
+        self.starts_transition[rows] = starts
+        self.demo[rows] = demo
+        self.since_start[rows] = np.minimum(since, 255)
+        self.pos = (self.pos + count) % self.capacity
+        self.size = min(self.size + count, self.capacity)
 
     def add(
         self,
@@ -114,13 +128,37 @@ class ReplayBuffer:
     ) -> None:
         """Store one transition; ``obs`` must be the ``next_obs`` of the previous call unless an
         episode ended there."""
+        if self.num_envs != 1:
+            raise ValueError("a memory of several env streams is filled with add_lockstep")
         previous = (self.pos - 1) % self.capacity
         since = int(self.since_start[previous]) + 1 if self._in_episode else 0
-        self._write(self._newest_frame(obs), action, reward, terminated, True, demo, since)
+        self._write(1, self._newest_frame(obs), action, reward, terminated, True, demo, since)
         self.transitions += 1
         self._in_episode = not (terminated or truncated)
         if not self._in_episode:
-            self._write(self._newest_frame(next_obs), 0, 0.0, False, False, False, since + 1)
+            self._write(1, self._newest_frame(next_obs), 0, 0.0, False, False, False, since + 1)
+
+    def add_lockstep(
+        self,
+        obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        terminated: np.ndarray,
+        final: np.ndarray,
+    ) -> None:
+        """Store one step of all ``num_envs`` envs: each env's observation before the step, the
+        action taken from it, the reward and whether the step terminated. ``final`` marks envs
+        whose step was an autoreset: their observation was their episode's last, and starts no
+        transition. A terminated step that is not final (a lost life) goes on in the same stream.
+        """
+        final = np.asarray(final, dtype=bool)
+        since = self._since + 1  # a stream's first entry, after -1, gets 0
+        frames = obs[:, -1] if self.frame_stack > 1 else obs
+        reward = np.where(final, 0.0, reward)
+        terminated = np.asarray(terminated, dtype=bool) & ~final
+        self._write(self.num_envs, frames, action, reward, terminated, ~final, False, since)
+        self.transitions += int((~final).sum())
+        self._since = np.where(final, -1, since)
 
     def end_episode(self) -> None:
         """Forget the running episode, e.g. after the env was reset without a final transition."""
@@ -142,10 +180,11 @@ class ReplayBuffer:
         found = 0
         for _ in range(1000):
             index = rng.integers(0, self.size, size=max(2 * count, 16))
-            ok = self.starts_transition[index] & (self._age(index) < self.size - 1)
+            # A transition needs its next observation held, N entries on.
+            ok = self.starts_transition[index] & (self._age(index) < self.size - self.num_envs)
             if self.frame_stack > 1:
                 history = np.minimum(self.since_start[index], self.frame_stack - 1)
-                ok &= self._age(index) >= history
+                ok &= self._age(index) >= history * self.num_envs
             if demo is not None:
                 ok &= self.demo[index] == demo
             index = index[ok]
@@ -160,7 +199,7 @@ class ReplayBuffer:
             return self.frames[index]
         back = np.arange(self.frame_stack - 1, -1, -1)
         offset = np.minimum(back[None, :], self.since_start[index][:, None].astype(np.int64))
-        return self.frames[(index[:, None] - offset) % self.capacity]
+        return self.frames[(index[:, None] - offset * self.num_envs) % self.capacity]
 
     def sample(
         self, batch_size: int, rng: np.random.Generator, demo_fraction: float = 0.0
@@ -193,18 +232,19 @@ class ReplayBuffer:
         reward = np.zeros(len(index), dtype=np.float32)
         discount = np.ones(len(index), dtype=np.float32)
         terminated = np.zeros(len(index), dtype=bool)
+        stride = self.num_envs
         current = index.copy()
         running = np.ones(len(index), dtype=bool)
         for _ in range(self.n_step):
             reward += np.where(running, discount * self.reward[current], 0.0)
             terminated |= running & self.terminated[current]
             discount = np.where(running, discount * self.gamma, discount)
-            nxt = (current + 1) % self.capacity
+            nxt = (current + stride) % self.capacity
             current = np.where(running, nxt, current)
             # Go on only from an entry that starts a transition and whose successor is held.
             running &= (
-                ~self.terminated[(current - 1) % self.capacity]
+                ~self.terminated[(current - stride) % self.capacity]
                 & self.starts_transition[current]
-                & (self._age(current) < self.size - 1)
+                & (self._age(current) < self.size - stride)
             )
         return reward, current, terminated, discount.astype(np.float32)

@@ -411,3 +411,173 @@ def test_watching_between_training_steps_never_joins_transitions_across_the_gap(
         i = int(np.flatnonzero((stored == obs).all(axis=1))[0])
         assert np.array_equal(stored[i + 1], next_obs)
         assert i != 4, "the last step before the gap was sampled"
+
+
+# ---- several envs in lockstep (a vector env, autoreset on the next step) ----------------
+
+ENV_KEY = 1_000_000  # frame counter = env * ENV_KEY + the env's own counter
+
+
+@dataclass(eq=False)
+class EnvStep:
+    """One transition of one env of a vector env, as that env produced it."""
+
+    env: int
+    obs: np.ndarray
+    action: int
+    reward: float
+    next_obs: np.ndarray
+    terminated: bool
+    game_over: bool  # terminated or truncated by the end of its game: autoresets next step
+
+
+@dataclass
+class LockstepRecord:
+    streams: list[list[EnvStep]]  # per env, in order
+    # One per buffer entry in write order: (the EnvStep it starts or None, since_start).
+    entries: list[tuple[EnvStep | None, int]] = field(default_factory=list)
+    pending: list[bool] = field(default_factory=list)  # env's newest step lacks its next obs
+
+    def by_key(self) -> dict[int, EnvStep]:
+        return {stack_key(s.obs): s for stream in self.streams for s in stream}
+
+
+def play_lockstep(buffer: ReplayBuffer, steps: int, seed: int = 0) -> LockstepRecord:
+    """Step ``buffer.num_envs`` fake Atari envs together the way ``VectorTrainer`` does:
+    games of 3 lives where a lost life terminates while the game goes on, games that end
+    (terminated at the last life, or truncated) and autoreset on the next step, when the env
+    ignores its action and the final observation is stored."""
+    rng = np.random.default_rng(seed)
+    n = buffer.num_envs
+    record = LockstepRecord(streams=[[] for _ in range(n)])
+    counter = [e * ENV_KEY for e in range(n)]
+    lives = [3] * n
+    since = [0] * n
+    resetting = [False] * n
+    stacks = [np.stack([counter_frame(c)] * FRAME_STACK) for c in counter]
+    for _ in range(steps):
+        obs = np.stack(stacks)
+        actions = rng.integers(0, 4, size=n)
+        rewards = np.zeros(n, dtype=np.float32)
+        terminated = np.zeros(n, dtype=bool)
+        final = np.array(resetting)
+        for e in range(n):
+            if resetting[e]:  # the action is ignored; the reset observation comes back
+                counter[e] += EPISODE_GAP
+                lives[e], resetting[e] = 3, False
+                stacks[e] = np.stack([counter_frame(counter[e])] * FRAME_STACK)
+                record.entries.append((None, since[e]))
+                since[e] = 0
+                continue
+            counter[e] += 1
+            stacks[e] = np.concatenate([stacks[e][1:], counter_frame(counter[e])[None]])
+            rewards[e] = rng.integers(-3, 4)
+            lost_life = rng.random() < 0.15
+            lives[e] -= int(lost_life)
+            truncated = rng.random() < 0.02
+            terminated[e] = lost_life
+            step = EnvStep(
+                env=e,
+                obs=obs[e],
+                action=int(actions[e]),
+                reward=float(rewards[e]),
+                next_obs=stacks[e].copy(),
+                terminated=lost_life,
+                game_over=lives[e] == 0 or truncated,
+            )
+            resetting[e] = step.game_over
+            record.streams[e].append(step)
+            record.entries.append((step, since[e]))
+            since[e] += 1
+        buffer.add_lockstep(obs, actions, rewards, terminated, final)
+    # The newest step of an env still waits for its next observation, unless it autoreset.
+    record.pending = [not f for f in final]
+    return record
+
+
+def lockstep_sampleable(record: LockstepRecord, buffer: ReplayBuffer) -> set[int]:
+    """ids of the steps the buffer must give back: held, next observation held (N entries on),
+    every frame of the stack held (up to 3 * N entries back)."""
+    held = record.entries[-buffer.capacity :]
+    out = set()
+    for age, (step, since) in enumerate(held):
+        if step is None or age + buffer.num_envs >= len(held):
+            continue
+        if age >= min(since, FRAME_STACK - 1) * buffer.num_envs:
+            out.add(id(step))
+    return out
+
+
+@pytest.mark.parametrize(("num_envs", "capacity"), [(4, 70), (3, 2_000), (1, 40)])
+def test_lockstep_stacks_and_next_obs_are_what_each_env_showed(num_envs, capacity):
+    buffer = atari_buffer(capacity, num_envs=num_envs)
+    assert buffer.capacity == capacity - capacity % num_envs  # each env keeps its own slots
+    record = play_lockstep(buffer, steps=300)
+    assert (len(record.entries) > 5 * buffer.capacity) == (capacity < 1_000)  # ring wrapped
+    truth = record.by_key()
+    seen, across_lost_life, starts = set(), 0, 0
+    # ~25 draws per transition held, so that every one of them is drawn
+    for batch in sample_many(buffer, 1 + 25 * min(buffer.capacity, 900) // 64):
+        for i in range(len(batch.index)):
+            step = truth[stack_key(batch.obs[i])]
+            np.testing.assert_array_equal(batch.obs[i], step.obs)
+            np.testing.assert_array_equal(batch.next_obs[i], step.next_obs)
+            assert batch.action[i] == step.action
+            assert batch.reward[i] == step.reward
+            assert bool(batch.terminated[i]) == step.terminated
+            assert batch.index[i] % num_envs == step.env
+            counters = [frame_counter(f) for f in (*batch.obs[i], *batch.next_obs[i])]
+            assert {c // ENV_KEY for c in counters} == {step.env}  # never another env's frame
+            # Never across a game's reset (the counter jumps there), the first frame repeated.
+            assert counters[3] - counters[0] < FRAME_STACK
+            starts += counters[0] == counters[1]
+            seen.add(id(step))
+        stream_terminals = {
+            stack_key(s.next_obs) for st in record.streams for s in st if s.terminated
+        }
+        # A lost life does not reset the env's stack: the frames before it stay in view.
+        across_lost_life += sum(
+            any(frame_counter(f) in stream_terminals for f in obs[:-1]) for obs in batch.obs
+        )
+    assert starts and across_lost_life
+    assert seen == lockstep_sampleable(record, buffer)
+
+
+def test_lockstep_n_step_returns_stop_at_terminals_and_episode_ends():
+    gamma, n_step, num_envs = 0.9, 3, 4
+    buffer = atari_buffer(4_000, num_envs=num_envs, gamma=gamma, n_step=n_step)
+    record = play_lockstep(buffer, steps=100, seed=2)
+    position = {id(s): (e, k) for e, st in enumerate(record.streams) for k, s in enumerate(st)}
+    truth = record.by_key()
+    checked = set()
+    for batch in sample_many(buffer, 160):  # ~25 draws per transition
+        for i in range(len(batch.index)):
+            step = truth[stack_key(batch.obs[i])]
+            e, k = position[id(step)]
+            stream = record.streams[e]
+            usable = len(stream) - int(record.pending[e])  # steps whose next obs is stored
+            window = [stream[k]]
+            while (
+                len(window) < n_step
+                and not window[-1].terminated
+                and not window[-1].game_over
+                and k + len(window) < usable
+            ):
+                window.append(stream[k + len(window)])
+            m = len(window)
+            expected = sum(gamma**j * s.reward for j, s in enumerate(window))
+            assert batch.reward[i] == pytest.approx(expected, abs=1e-5)
+            np.testing.assert_array_equal(batch.next_obs[i], window[-1].next_obs)
+            assert batch.discount[i] == pytest.approx(gamma**m)
+            assert bool(batch.terminated[i]) == window[-1].terminated
+            checked.add(id(step))
+    assert len(checked) == len(lockstep_sampleable(record, buffer))
+
+
+def test_lockstep_memory_refuses_single_adds_and_costs_the_same_per_transition():
+    buffer = ReplayBuffer(8_000, (4, 84, 84), np.uint8, frame_stack=4, num_envs=8)
+    assert buffer.nbytes / buffer.capacity <= 7_200
+    with pytest.raises(ValueError):
+        buffer.add(np.zeros((4, 84, 84), np.uint8), 0, 0.0, np.zeros((4, 84, 84)), False, False)
+    with pytest.raises(ValueError):
+        ReplayBuffer(40, (4, 84, 84), np.uint8, frame_stack=4, num_envs=8)  # too small for 8
