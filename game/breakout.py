@@ -7,7 +7,9 @@ from typing import Any
 import ale_py
 import gymnasium as gym
 import numpy as np
+from ale_py.vector_env import AtariVectorEnv
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 gym.register_envs(ale_py)
 
@@ -149,3 +151,82 @@ def make_breakout(frame_skip: int = 4, noop_max: int = 30, terminal_on_life_loss
         max_episode_steps=None,
     )
     return AtariDQNPreprocessing(env, frame_skip, noop_max, terminal_on_life_loss)
+
+
+class BreakoutVector(gym.vector.VectorWrapper):
+    """ALE's C++ vector Breakout (``AtariVectorEnv``), made to show the agent what
+    ``AtariDQNPreprocessing`` shows it, so one network serves both.
+
+    Observation: ``Box(0, 255, (num_envs, 4, 84, 84), uint8)``; each sub-env's frames are pooled,
+    grayscale and area-resized in C++ as the numpy wrapper does them (they agree to within one
+    grey level). ALE starts a game with three black frames under the first one; here they repeat
+    the first frame, as the numpy wrapper's stack (and the replay memory's) does.
+    Actions, rewards: as ``AtariDQNPreprocessing``; rewards are unclipped.
+    Start: up to ``noop_max - 1`` no-op frames, then FIRE for one frame (ALE's own reset).
+    End: ``terminated`` at game over and, when ALE's ``life_loss_info`` is on, at each lost life,
+    while that game goes on (with the same frame stack; the agent must press FIRE itself);
+    ``truncated`` after 108,000 frames. Autoreset is ``NEXT_STEP``: on the step after a game
+    ends, the sub-env ignores its action and returns its reset observation.
+    ``info["game_over"]`` is true where the whole game (all lives) ended on this step.
+    """
+
+    def __init__(self, env: AtariVectorEnv) -> None:
+        super().__init__(env)
+        self._since_reset = np.zeros(self.num_envs, dtype=np.int64)  # steps, per sub-env
+        self._resets_next = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        reset = (options or {}).get("reset_mask", np.ones(self.num_envs, dtype=bool))
+        self._since_reset[reset] = 0
+        self._resets_next[reset] = False
+        self._repeat_first_frame(obs)
+        return obs, info
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions))
+        self._since_reset = np.where(self._resets_next, 0, self._since_reset + 1)
+        # In Breakout a game is over when the last life is lost; a lost life before that
+        # terminates (life_loss_info) but ALE plays on, and only a game over autoresets.
+        game_over = truncated | (terminated & (info["lives"] == 0))
+        self._resets_next = game_over
+        self._repeat_first_frame(obs)
+        info["game_over"] = game_over
+        return obs, reward.astype(np.float32), terminated, truncated, info
+
+    def _repeat_first_frame(self, obs: np.ndarray) -> None:
+        for env in np.flatnonzero(self._since_reset < STACK - 1):
+            first = STACK - 1 - self._since_reset[env]
+            obs[env, :first] = obs[env, first]
+
+
+def make_breakout_vector(
+    num_envs: int, *, train: bool = True, noop_max: int = 30, num_threads: int = 0
+) -> BreakoutVector:
+    """``num_envs`` Breakout games stepped together in C++, with the settings of
+    ``make_breakout``: 4-frame skip, no sticky actions, no-op starts, FIRE on reset, unclipped
+    rewards; ``train`` makes a lost life terminal while the game goes on."""
+    env = AtariVectorEnv(
+        "breakout",
+        num_envs,
+        num_threads=num_threads,
+        max_num_frames_per_episode=MAX_EPISODE_FRAMES,
+        repeat_action_probability=0.0,
+        autoreset_mode=AutoresetMode.NEXT_STEP,
+        img_height=FRAME_SIZE,
+        img_width=FRAME_SIZE,
+        stack_num=STACK,
+        frameskip=4,
+        noop_max=noop_max,
+        # episodic_life would end the episode at a lost life and autoreset a whole new game
+        # (every episode one life long); life_loss_info only reports the lost life.
+        episodic_life=False,
+        life_loss_info=train,
+        reward_clipping=False,
+        use_fire_reset=True,
+    )
+    return BreakoutVector(env)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 
-from game.breakout import make_breakout
+from game.breakout import make_breakout, make_breakout_vector
 from game.fruit_catch import FruitCatchEnv
 
 FRUIT_CATCH_ID = "FruitCatch-v0"
@@ -39,6 +39,12 @@ class GameSpec:
     # A native vector version, where the game has one: evaluation then steps all its
     # episodes in one numpy call (CartPole: ~40 us for 10 episodes instead of ~200 us).
     make_vector: Callable[[int], gym.vector.VectorEnv] | None = field(default=None, repr=False)
+    # A vector version for training (`train --envs N`), with the training aids of
+    # ``make_env(train=True)``, autoreset NEXT_STEP and ``info["game_over"]``; its observations
+    # must match ``make_env``'s, which plays and evaluates the agent it trains.
+    make_train_vector: Callable[[int], gym.vector.VectorEnv] | None = field(
+        default=None, repr=False
+    )
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
         """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people."""
@@ -59,6 +65,10 @@ def _make_cartpole_vector(num_envs: int) -> gym.vector.VectorEnv:
 
 def _make_breakout(*, train: bool, human: bool) -> gym.Env:
     return make_breakout(frame_skip=1 if human else 4, terminal_on_life_loss=train)
+
+
+def _make_breakout_train_vector(num_envs: int) -> gym.vector.VectorEnv:
+    return make_breakout_vector(num_envs, train=True)
 
 
 GAMES: dict[str, GameSpec] = {
@@ -101,6 +111,7 @@ GAMES: dict[str, GameSpec] = {
         idle_action=0,
         make=_make_breakout,
         solved_score=30.0,
+        make_train_vector=_make_breakout_train_vector,
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -269,3 +270,88 @@ def test_frame_skip_1_steps_one_frame_at_a_time() -> None:
         assert env.render().shape == (210, 160, 3)
         assert not (terminated or truncated)
         obs = next_obs
+
+
+# ---- the vector env for training (ALE's C++ preprocessing) -------------------------------
+
+
+class FireForOneFrame(gym.Wrapper):
+    """Makes the numpy wrapper's reset press FIRE for one frame, as ALE's vector env does, by
+    swallowing three of the four FIRE frames: both then start from the same emulator state."""
+
+    def reset(self, **kwargs):
+        self._swallow = 3
+        self._last = self.env.reset(**kwargs)
+        return self._last
+
+    def step(self, action):
+        if self._swallow:
+            self._swallow -= 1
+            return self._last[0], 0.0, False, False, self._last[1]
+        return self.env.step(action)
+
+
+def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
+    """An agent trained in the vector env is played and scored in the numpy wrapper: given
+    the same emulator frames, both must make the same 84x84 stacks (to within a grey level:
+    OpenCV's and numpy's area resize round differently)."""
+    raw = gym.make(
+        "ALE/Breakout-v5",
+        frameskip=1,
+        repeat_action_probability=0.0,
+        full_action_space=False,
+        max_episode_steps=None,
+    )
+    single = AtariDQNPreprocessing(FireForOneFrame(raw), noop_max=0, terminal_on_life_loss=True)
+    vector = breakout.make_breakout_vector(1, noop_max=0)
+    diffs = []
+    for game in range(4):  # each until its first lost life, where the two part ways
+        rng = np.random.default_rng(game)
+        obs, _ = single.reset(seed=game)
+        vector_obs, _ = vector.reset(seed=game)
+        for _ in range(300):
+            diffs.append(np.abs(obs.astype(np.int16) - vector_obs[0]))
+            action = int(rng.integers(4))
+            obs, reward, terminated, _, _ = single.step(action)
+            vector_obs, vector_reward, vector_terminated, _, _ = vector.step(np.array([action]))
+            assert (reward, terminated) == (vector_reward[0], vector_terminated[0])
+            if terminated:
+                break
+    diffs = np.stack(diffs)
+    assert len(diffs) > 80
+    assert diffs.max() <= 1
+    assert diffs.mean() < 1e-3
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_vector_env_lost_life_terminates_only_when_training_and_game_over_resets(train) -> None:
+    envs = breakout.make_breakout_vector(2, train=train)
+    obs, info = envs.reset(seed=0)
+    assert obs.shape == (2, STACK, FRAME_SIZE, FRAME_SIZE) and obs.dtype == np.uint8
+    assert (obs == obs[:, :1]).all()  # the first frame repeated, as the numpy wrapper does
+    lives = info["lives"].copy()
+    games = np.zeros(2, dtype=int)
+    lost_lives_played_on = 0
+    resetting = np.zeros(2, dtype=bool)
+    rng = np.random.default_rng(0)
+    for _ in range(3_000):
+        previous = obs
+        obs, reward, terminated, truncated, info = envs.step(rng.integers(4, size=2))
+        for e in range(2):
+            if resetting[e]:  # the step after a game over: action ignored, a new game
+                assert reward[e] == 0 and not terminated[e] and info["lives"][e] == 5
+                assert (obs[e] == obs[e, 0]).all()
+            else:  # the same game goes on, a lost life included: the stack shifts by one
+                np.testing.assert_array_equal(obs[e, :-1], previous[e, 1:])
+                lost = info["lives"][e] < lives[e]
+                assert terminated[e] == (info["game_over"][e] or (train and lost))
+                assert info["game_over"][e] == (info["lives"][e] == 0)
+                assert not truncated[e]
+        lives = info["lives"].copy()
+        lost_lives_played_on += int((terminated & ~info["game_over"] & ~resetting).sum())
+        games += info["game_over"]
+        resetting = info["game_over"]
+        if (games >= 2).all():
+            break
+    assert (games >= 2).all()
+    assert (lost_lives_played_on > 0) == train
