@@ -47,6 +47,12 @@ def build_parser() -> ArgumentParser:
         help="override one config value (repeatable)",
     )
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--envs",
+        type=int,
+        default=1,
+        help="envs stepped together, their actions from one batched forward pass (Breakout)",
+    )
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     train.add_argument("--save", type=Path, help="checkpoint path (default: saves/GAME-TIME.pt)")
     train.add_argument("--resume", type=Path, help="continue from this checkpoint")
@@ -123,6 +129,10 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
     _positive(parser, "--steps", args.steps)
     _positive(parser, "--eval-episodes", args.eval_episodes)
+    _positive(parser, "--envs", args.envs)
+    if args.envs > 1 and GAMES[args.game].make_train_vector is None:
+        vector_games = ", ".join(k for k, g in GAMES.items() if g.make_train_vector is not None)
+        parser.error(f"--envs: {args.game} trains in one env; several envs: {vector_games}")
     try:
         overrides = dict(parse_override(text) for text in args.set)
         if args.eval_every is not None:
@@ -144,6 +154,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         save_path=save,
         resume=args.resume,
         stop_at=args.stop_at,
+        envs=args.envs,
     )
     summary = result.as_json()
     mean = summary["eval_mean"]

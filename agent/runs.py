@@ -26,7 +26,8 @@ from agent.config import DQNConfig
 from agent.device import describe_machine
 from agent.dqn import DQNLearner
 from agent.recording import GifRecorder
-from agent.trainer import Trainer, evaluate_policy, make_game_env
+from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
+from agent.vector_trainer import VectorTrainer
 from game.registry import GameSpec
 
 EVAL_SEED_BASE = 1_000_000  # evaluation envs use seeds far from the training env's
@@ -142,13 +143,19 @@ def train(
     stop_at: float | None = None,
     progress: bool = True,
     stream: TextIO = sys.stderr,
+    envs: int = 1,
 ) -> TrainResult:
     """Train for ``steps`` env steps (or until a greedy evaluation reaches ``stop_at``).
 
-    Saves every ``config.save_every`` steps, at the end and on Ctrl+C; metrics go to a CSV
-    beside the checkpoint.
+    ``envs`` > 1 steps that many envs together (the game's vector env), so a run may go up to
+    ``envs - 1`` steps past ``steps``. Saves every ``config.save_every`` steps, at the end and
+    on Ctrl+C; metrics go to a CSV beside the checkpoint.
     """
-    trainer = Trainer(game, config, device, seed=seed)
+    trainer: Trainer | VectorTrainer
+    if envs > 1:
+        trainer = VectorTrainer(game, config, device, envs, seed=seed)
+    else:
+        trainer = Trainer(game, config, device, seed=seed)
     earlier_seconds = 0.0
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
@@ -175,6 +182,7 @@ def train(
             "seed": seed,
             "train_seconds": round(earlier_seconds + time.perf_counter() - start, 1),
             "hardware": describe_machine(device),
+            "envs": envs,
         }
         save_checkpoint(save_path, game.key, trainer.learner, counters, info)
         result.checkpoint = str(save_path)
@@ -182,19 +190,22 @@ def train(
     restore_sigterm = _sigterm_as_interrupt()
     try:
         while trainer.global_step < end_step:
+            before = trainer.global_step
             report = trainer.step()
             elapsed = time.perf_counter() - start
-            if report.episode_return is not None:
+            first_episode = report.episode - len(report.episode_returns) + 1
+            for k, episode_return in enumerate(report.episode_returns):
                 metrics.write(
                     kind="episode",
                     global_step=report.global_step,
                     seconds=elapsed,
-                    episode=report.episode,
+                    episode=first_episode + k,
                     epsilon=report.epsilon,
                     loss=trainer.last_loss,
-                    **{"return": report.episode_return},
+                    **{"return": episode_return},
                 )
-            if eval_every and trainer.global_step % eval_every == 0:
+            # With N envs the step counter moves N at a time: act on each multiple it passes.
+            if eval_every and multiples_crossed(before, trainer.global_step, eval_every):
                 seed_base = EVAL_SEED_BASE + evaluations * config.eval_episodes + seed * 7919
                 returns = trainer.evaluate(config.eval_episodes, seed_base)
                 evaluations += 1
@@ -210,7 +221,9 @@ def train(
                 if stop_at is not None and returns.mean() >= stop_at:
                     result.solved = True
                     break
-            if config.save_every and trainer.global_step % config.save_every == 0:
+            if config.save_every and multiples_crossed(
+                before, trainer.global_step, config.save_every
+            ):
                 save()
             bar.update(lambda: _progress_text(trainer, start, first_step, end_step))
     except KeyboardInterrupt:
@@ -244,7 +257,9 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
-def _progress_text(trainer: Trainer, start: float, first_step: int, end_step: int) -> str:
+def _progress_text(
+    trainer: Trainer | VectorTrainer, start: float, first_step: int, end_step: int
+) -> str:
     elapsed = max(time.perf_counter() - start, 1e-9)
     rate = (trainer.global_step - first_step) / elapsed
     recent = trainer.recent_returns

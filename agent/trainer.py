@@ -43,6 +43,54 @@ def make_game_env(game: GameSpec, config: DQNConfig, *, train: bool, human: bool
     return game.make_env(train=train, human=human, **kwargs)
 
 
+def scheduled_epsilon(config: DQNConfig, global_step: int) -> float:
+    """The config's exploration rate after ``global_step`` env steps."""
+    c = config
+    return linear_epsilon(global_step, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps)
+
+
+def multiples_crossed(before: int, after: int, every: int) -> int:
+    """How many multiples of ``every`` lie in (before, after]: the events a schedule has due
+    when a step counter moves on, by one step or by the steps of many envs at once."""
+    return after // every - before // every if every > 0 else 0
+
+
+def make_replay(
+    game: GameSpec, config: DQNConfig, obs_space: gym.spaces.Space, num_envs: int = 1
+) -> ReplayBuffer:
+    """The config's replay memory for ``game``'s observations (``num_envs`` interleaved
+    streams); raises ``MemoryBudgetError`` rather than take most of the machine's memory."""
+    frame_stack = obs_space.shape[0] if game.network == "nature_cnn" else 1
+    needed = ReplayBuffer.bytes_needed(
+        config.buffer_size, obs_space.shape, obs_space.dtype, frame_stack
+    )
+    free = available_memory_bytes()
+    if free is not None and needed > 0.8 * free:
+        raise MemoryBudgetError(
+            f"a replay memory of {config.buffer_size:,} transitions needs "
+            f"{needed / 2**30:.1f} GiB but only {free / 2**30:.1f} GiB is free; "
+            "lower buffer_size (--set buffer_size=N)"
+        )
+    return ReplayBuffer(
+        config.buffer_size,
+        obs_space.shape,
+        obs_space.dtype,
+        frame_stack=frame_stack,
+        gamma=config.gamma,
+        n_step=config.n_step,
+        num_envs=num_envs,
+    )
+
+
+def replay_warm(replay: ReplayBuffer, config: DQNConfig) -> bool:
+    """Whether the memory holds enough to learn from. A resumed or loaded agent starts with an
+    empty memory: it refills the same warm-up first, so its first updates do not overfit a
+    handful of transitions."""
+    return replay.transitions >= max(
+        config.batch_size + 1, min(config.learning_starts, config.buffer_size)
+    )
+
+
 @dataclass(frozen=True)
 class StepReport:
     """What one env step did. ``episode_return`` is set when a whole game ended."""
@@ -58,6 +106,11 @@ class StepReport:
     episode_return: float | None
     loss: float | None
     epsilon: float
+
+    @property
+    def episode_returns(self) -> tuple[float, ...]:
+        """Returns of the whole games that ended on this step (none or one)."""
+        return () if self.episode_return is None else (self.episode_return,)
 
 
 class Trainer:
@@ -78,25 +131,7 @@ class Trainer:
         self.env = make_game_env(game, config, train=True)
         self.env.action_space.seed(seed)
         obs_space = self.env.observation_space
-        frame_stack = obs_space.shape[0] if game.network == "nature_cnn" else 1
-        needed = ReplayBuffer.bytes_needed(
-            config.buffer_size, obs_space.shape, obs_space.dtype, frame_stack
-        )
-        free = available_memory_bytes()
-        if free is not None and needed > 0.8 * free:
-            raise MemoryBudgetError(
-                f"a replay memory of {config.buffer_size:,} transitions needs "
-                f"{needed / 2**30:.1f} GiB but only {free / 2**30:.1f} GiB is free; "
-                "lower buffer_size (--set buffer_size=N)"
-            )
-        self.replay = ReplayBuffer(
-            config.buffer_size,
-            obs_space.shape,
-            obs_space.dtype,
-            frame_stack=frame_stack,
-            gamma=config.gamma,
-            n_step=config.n_step,
-        )
+        self.replay = make_replay(game, config, obs_space)
         self.learner = DQNLearner(obs_space.shape, int(self.env.action_space.n), config, device)
         self.global_step = 0
         self.env_steps = 0
@@ -105,16 +140,12 @@ class Trainer:
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
-        self._eval_envs: list[gym.Env] = []
-        self._eval_vector: gym.vector.VectorEnv | None = None
+        self._evaluator = Evaluator(game, config)
         self._stored_last_step = True
 
     @property
     def scheduled_epsilon(self) -> float:
-        c = self.config
-        return linear_epsilon(
-            self.global_step, c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps
-        )
+        return scheduled_epsilon(self.config, self.global_step)
 
     def frame(self) -> np.ndarray:
         """The game as a person sees it, RGB."""
@@ -180,12 +211,7 @@ class Trainer:
         c = self.config
         loss = None
         due = self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0
-        # A resumed or loaded agent starts with an empty memory: it refills the same warm-up
-        # before learning, so its first updates do not overfit a handful of transitions.
-        warm = self.replay.transitions >= max(
-            c.batch_size + 1, min(c.learning_starts, c.buffer_size)
-        )
-        if due and warm:
+        if due and replay_warm(self.replay, c):
             for _ in range(c.gradient_steps):
                 batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
                 loss = self.learner.update(batch)
@@ -208,15 +234,30 @@ class Trainer:
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
         """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
         envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
-        # Evaluation envs are made once and reseeded: making one costs more than a game.
+        return self._evaluator(self.learner, episodes, seed, epsilon)
+
+
+class Evaluator:
+    """A trainer's evaluation envs, made once and reseeded: making one costs more than a game."""
+
+    def __init__(self, game: GameSpec, config: DQNConfig) -> None:
+        self.game = game
+        self.config = config
+        self._envs: list[gym.Env] = []
+        self._vector: gym.vector.VectorEnv | None = None
+
+    def __call__(
+        self, learner: DQNLearner, episodes: int, seed: int, epsilon: float = 0.0
+    ) -> np.ndarray:
+        """Returns of ``episodes`` whole games, in envs seeded ``seed``, ``seed + 1``, ..."""
         if self.game.make_vector is not None:
-            if self._eval_vector is None or self._eval_vector.num_envs != episodes:
-                self._eval_vector = self.game.make_vector(episodes)
-            return evaluate_vector(self._eval_vector, self.learner, seed, epsilon)
-        while len(self._eval_envs) < episodes:
-            self._eval_envs.append(make_game_env(self.game, self.config, train=False))
-        envs = self._eval_envs[:episodes]
-        return evaluate_policy(self.game, self.config, self.learner, episodes, seed, epsilon, envs)
+            if self._vector is None or self._vector.num_envs != episodes:
+                self._vector = self.game.make_vector(episodes)
+            return evaluate_vector(self._vector, learner, seed, epsilon)
+        while len(self._envs) < episodes:
+            self._envs.append(make_game_env(self.game, self.config, train=False))
+        envs = self._envs[:episodes]
+        return evaluate_policy(self.game, self.config, learner, episodes, seed, epsilon, envs)
 
 
 def evaluate_policy(
@@ -238,7 +279,7 @@ def evaluate_policy(
     returns = np.zeros(episodes)
     running = list(range(episodes))
     while running:
-        actions = _policy_actions(learner, np.stack([obs[i] for i in running]), epsilon, rng)
+        actions = policy_actions(learner, np.stack([obs[i] for i in running]), epsilon, rng)
         still = []
         for i, action in zip(running, actions, strict=True):
             obs[i], reward, terminated, truncated, _ = envs[i].step(int(action))
@@ -261,14 +302,14 @@ def evaluate_vector(
     returns = np.zeros(vector_env.num_envs)
     running = np.ones(vector_env.num_envs, dtype=bool)
     while running.any():
-        actions = _policy_actions(learner, obs, epsilon, rng)
+        actions = policy_actions(learner, obs, epsilon, rng)
         obs, reward, terminated, truncated, _ = vector_env.step(actions)
         returns += np.where(running, reward, 0.0)  # sub-envs past their episode are ignored
         running &= ~(terminated | truncated)
     return returns
 
 
-def _policy_actions(
+def policy_actions(
     learner: DQNLearner, obs: np.ndarray, epsilon: float, rng: np.random.Generator
 ) -> np.ndarray:
     """Greedy actions for a batch of observations, each random with probability epsilon."""

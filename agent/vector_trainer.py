@@ -1,0 +1,143 @@
+"""Training from many envs at once: one batched forward pass picks every env's action.
+
+A vector env steps N copies of the game together (Breakout: ALE's C++ vector env, autoreset on
+the next step); each vector step writes one entry per env into an interleaved replay memory and
+makes the updates that have come due. Everything the algorithm schedules counts env steps, all
+N envs together, as the one-env ``Trainer`` does: one update of ``batch_size`` every
+``train_frequency`` env steps (N / train_frequency a vector step, the remainder carried to the
+next), a target sync every ``target_update_interval``, epsilon on the same linear schedule.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agent.config import DQNConfig
+from agent.dqn import DQNLearner
+from agent.trainer import (
+    RECENT_EPISODES,
+    Evaluator,
+    make_replay,
+    multiples_crossed,
+    policy_actions,
+    replay_warm,
+    scheduled_epsilon,
+)
+from game.registry import GameSpec
+
+
+@dataclass(frozen=True)
+class VectorStepReport:
+    """What one step of all envs did; ``episode_returns`` are the whole games it ended."""
+
+    global_step: int
+    episode: int
+    episode_returns: tuple[float, ...]
+    loss: float | None
+    epsilon: float
+
+
+class VectorTrainer:
+    """DQN on ``num_envs`` copies of one game stepped together: vector env, interleaved replay
+    memory, learner, counters. Headless: it shows no frames."""
+
+    def __init__(
+        self,
+        game: GameSpec,
+        config: DQNConfig,
+        device: torch.device,
+        num_envs: int,
+        seed: int = 0,
+    ) -> None:
+        if game.make_train_vector is None:
+            raise ValueError(f"{game.title} has no vector env to train from")
+        self.game = game
+        self.config = config
+        self.num_envs = num_envs
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        self.envs = game.make_train_vector(num_envs)
+        obs_space = self.envs.single_observation_space
+        self.replay = make_replay(game, config, obs_space, num_envs)
+        n_actions = int(self.envs.single_action_space.n)
+        self.learner = DQNLearner(obs_space.shape, n_actions, config, device)
+        self.global_step = 0
+        self.episode = 0
+        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
+        self.last_loss: float | None = None
+        self.obs, _ = self.envs.reset(seed=seed)  # sub-env i is seeded seed + i
+        self._returns = np.zeros(num_envs)  # of the games running, unclipped
+        self._resetting = np.zeros(num_envs, dtype=bool)  # envs whose next step is an autoreset
+        self._evaluator = Evaluator(game, config)
+
+    @property
+    def scheduled_epsilon(self) -> float:
+        return scheduled_epsilon(self.config, self.global_step)
+
+    def step(self) -> VectorStepReport:
+        """Step every env once with epsilon-greedy actions, remember, learn as due."""
+        c = self.config
+        epsilon = self.scheduled_epsilon
+        actions = policy_actions(self.learner, self.obs, epsilon, self.rng)
+        next_obs, reward, terminated, truncated, info = self.envs.step(actions)
+        stored_reward = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
+        # An env that autoresets on this step ignored its action: its observation was its
+        # episode's final one, stored to bootstrap from, starting no transition.
+        self.replay.add_lockstep(self.obs, actions, stored_reward, terminated, self._resetting)
+        playing = ~self._resetting
+        self._returns += np.where(playing, reward, 0.0)
+        # A lost life terminates (for bootstrapping) but only a game over ends an episode.
+        game_over = playing & info.get("game_over", terminated | truncated)
+        finished = tuple(float(r) for r in self._returns[game_over])
+        self._returns[game_over] = 0.0
+        self.recent_returns.extend(finished)
+        self.episode += len(finished)
+        self._resetting = game_over
+        self.obs = next_obs
+
+        before = self.global_step
+        self.global_step += self.num_envs
+        loss = self._learn(before)
+        return VectorStepReport(
+            global_step=self.global_step,
+            episode=self.episode,
+            episode_returns=finished,
+            loss=loss,
+            epsilon=epsilon,
+        )
+
+    def _learn(self, before: int) -> float | None:
+        """The updates due since ``before`` (one per ``train_frequency`` env steps once past
+        ``learning_starts``), then a target sync if one fell due."""
+        c = self.config
+        due = multiples_crossed(
+            max(before, c.learning_starts - 1), self.global_step, c.train_frequency
+        )
+        loss = None
+        if due > 0 and replay_warm(self.replay, c):
+            for _ in range(due * c.gradient_steps):
+                batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
+                loss = self.learner.update(batch)
+            self.last_loss = loss
+        # Synced after this step's updates, not between them: with N envs a sync may come up to
+        # N / train_frequency - 1 updates late, a small fraction of the interval.
+        if multiples_crossed(before, self.global_step, c.target_update_interval):
+            self.learner.sync_target()
+        return loss
+
+    def continue_counting(self, counters: dict[str, int]) -> None:
+        """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
+        self.global_step = int(counters.get("global_step", self.global_step))
+        self.episode = int(counters.get("episode", self.episode))
+
+    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
+        """Returns of ``episodes`` whole games in the one-env evaluation envs the app plays in."""
+        return self._evaluator(self.learner, episodes, seed, epsilon)
+
+    def close(self) -> None:
+        self.envs.close()
