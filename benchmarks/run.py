@@ -1,10 +1,11 @@
 """Benchmark runner: prints every speed and memory figure in the README's table.
 
-    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
+    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--envs N]
 
 Figures: CartPole and fruit catch time to solve (whole `main.py train` processes, several
-seeds), Breakout env steps/s in the learning phase on CPU, replay memory per stored Breakout
-transition, and (when CUDA is present) Breakout steps/s on the GPU.
+seeds), Breakout env steps/s in the learning phase on CPU, the same with N envs stepped
+together (`train --envs N`, on CUDA when present), and replay memory per stored Breakout
+transition.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+# As main.py does, before numpy is imported: a multi-threaded OpenBLAS makes Breakout's small
+# resize matmuls ~20x slower on a busy 2-core machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,6 +112,33 @@ def breakout_cpu_speed(steps: int) -> None:
     )
 
 
+def breakout_vector_speed(steps: int, num_envs: int | None) -> None:
+    """Env steps/s of `train --envs N` in the learning phase: every env's action from one
+    batched forward pass, one batch-32 update every 4 env steps (N / 4 a vector step)."""
+    from agent.config import load_config
+    from agent.device import describe_device, pick_device
+    from agent.vector_trainer import VectorTrainer
+    from game.registry import GAMES
+
+    device = pick_device("auto")
+    envs = num_envs or (32 if device.type == "cuda" else 8)
+    config = load_config("breakout", overrides={"buffer_size": 20_000, "learning_starts": 1_000})
+    trainer = VectorTrainer(GAMES["breakout"], config, device, envs, seed=0)
+    while trainer.global_step < config.learning_starts:
+        trainer.step()
+    start, first = time.perf_counter(), trainer.global_step
+    while trainer.global_step < first + steps:
+        trainer.step()
+    rate = (trainer.global_step - first) / (time.perf_counter() - start)
+    trainer.close()
+    print(
+        f"breakout vector learning phase, {envs} envs on {describe_device(device)}: "
+        f"{rate:.0f} env steps/s ({rate / config.train_frequency:.0f} updates/s, "
+        f"batch {config.batch_size})",
+        flush=True,
+    )
+
+
 def breakout_replay_memory() -> None:
     import numpy as np
 
@@ -125,11 +157,13 @@ def breakout_replay_memory() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and steps")
+    figures = ["cartpole", "fruit", "breakout-cpu", "breakout-vector", "memory"]
+    parser.add_argument("--only", nargs="*", default=None, choices=figures)
     parser.add_argument(
-        "--only", nargs="*", default=None, choices=["cartpole", "fruit", "breakout-cpu", "memory"]
+        "--envs", type=int, help="breakout-vector: envs stepped together (8 on CPU, 32 on CUDA)"
     )
     args = parser.parse_args()
-    chosen = set(args.only or ["cartpole", "fruit", "breakout-cpu", "memory"])
+    chosen = set(args.only or figures)
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
     print(f"machine: {machine()}", flush=True)
     if "memory" in chosen:
@@ -140,6 +174,8 @@ def main() -> None:
         time_to_solve("cartpole", 475, seeds, 50_000)
     if "breakout-cpu" in chosen:
         breakout_cpu_speed(500 if args.quick else 2_000)
+    if "breakout-vector" in chosen:
+        breakout_vector_speed(500 if args.quick else 2_000, args.envs)
 
 
 if __name__ == "__main__":
