@@ -25,7 +25,6 @@ from agent.checkpoint import (
 from agent.config import DQNConfig
 from agent.device import describe_machine
 from agent.dqn import DQNLearner
-from agent.recording import GifRecorder
 from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
 from agent.vector_trainer import VectorTrainer
 from game.registry import GameSpec
@@ -317,6 +316,8 @@ def record(
 ) -> tuple[int, list[float]]:
     """Write a GIF of ``episodes`` games of greedy play, cut at ``max_frames`` if given;
     returns (frames, returns of the episodes played to their end)."""
+    from agent.recording import GifRecorder  # Pillow loads only when a GIF is made (0.1 s)
+
     learner, config, _ = load_agent(game, checkpoint, device)
     env = make_game_env(game, config, train=False)
     rng = np.random.default_rng(seed)

@@ -37,10 +37,14 @@ def available_memory_bytes() -> int | None:
     return None
 
 
+def game_env_settings(game: GameSpec, config: DQNConfig) -> dict[str, int]:
+    """The config's settings for the game's env (fruit catch's grid size)."""
+    return {"grid_size": config.grid_size} if game.key == "fruit" else {}
+
+
 def make_game_env(game: GameSpec, config: DQNConfig, *, train: bool, human: bool = False):
-    """The game's env with the config's env settings (fruit catch's grid size)."""
-    kwargs = {"grid_size": config.grid_size} if game.key == "fruit" else {}
-    return game.make_env(train=train, human=human, **kwargs)
+    """The game's env with the config's env settings."""
+    return game.make_env(train=train, human=human, **game_env_settings(game, config))
 
 
 def scheduled_epsilon(config: DQNConfig, global_step: int) -> float:
@@ -252,7 +256,9 @@ class Evaluator:
         """Returns of ``episodes`` whole games, in envs seeded ``seed``, ``seed + 1``, ..."""
         if self.game.make_vector is not None:
             if self._vector is None or self._vector.num_envs != episodes:
-                self._vector = self.game.make_vector(episodes)
+                self._vector = self.game.make_vector(
+                    episodes, **game_env_settings(self.game, self.config)
+                )
             return evaluate_vector(self._vector, learner, seed, epsilon)
         while len(self._envs) < episodes:
             self._envs.append(make_game_env(self.game, self.config, train=False))

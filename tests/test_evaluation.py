@@ -48,3 +48,12 @@ def test_trainer_evaluation_uses_fresh_episodes_and_leaves_training_alone():
     returns = trainer.evaluate(episodes=5, seed=3)
     assert returns.shape == (5,) and np.all(returns >= 1)
     assert trainer.global_step == step and np.array_equal(trainer.obs, obs)
+
+
+def test_fruit_evaluation_plays_the_configured_grid_side_by_side():
+    """Fruit catch evaluates in its numpy vector env, on the grid the config asks for."""
+    config = load_config("fruit", overrides={"grid_size": 9, "learning_starts": 10**6})
+    trainer = Trainer(GAMES["fruit"], config, torch.device("cpu"), seed=0)
+    returns = trainer.evaluate(episodes=40, seed=5)
+    assert returns.shape == (40,) and set(np.unique(returns)) <= {-1.0, 1.0}
+    np.testing.assert_array_equal(returns, trainer.evaluate(episodes=40, seed=5))
