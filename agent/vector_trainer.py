@@ -85,6 +85,7 @@ class VectorTrainer:
         epsilon = self.scheduled_epsilon
         actions = policy_actions(self.learner, self.obs, epsilon, self.rng)
         next_obs, reward, terminated, truncated, info = self.envs.step(actions)
+        actions = info.get("action", actions)  # the game may press a key for the agent
         stored_reward = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
         # An env that autoresets on this step ignored its action: its observation was its
         # episode's final one, stored to bootstrap from, starting no transition.

@@ -164,7 +164,9 @@ class BreakoutVector(gym.vector.VectorWrapper):
     Actions, rewards: as ``AtariDQNPreprocessing``; rewards are unclipped.
     Start: up to ``noop_max - 1`` no-op frames, then FIRE for one frame (ALE's own reset).
     End: ``terminated`` at game over and, when ALE's ``life_loss_info`` is on, at each lost life,
-    while that game goes on (with the same frame stack; the agent must press FIRE itself);
+    while that game goes on (with the same frame stack). The step after a lost life presses FIRE
+    whatever the action, as the numpy wrapper does, so a greedy agent can never stall the game;
+    ``info["action"]`` holds the actions the games really took;
     ``truncated`` after 108,000 frames. Autoreset is ``NEXT_STEP``: on the step after a game
     ends, the sub-env ignores its action and returns its reset observation.
     ``info["game_over"]`` is true where the whole game (all lives) ended on this step.
@@ -174,6 +176,8 @@ class BreakoutVector(gym.vector.VectorWrapper):
         super().__init__(env)
         self._since_reset = np.zeros(self.num_envs, dtype=np.int64)  # steps, per sub-env
         self._resets_next = np.zeros(self.num_envs, dtype=bool)
+        self._lost_life = np.zeros(self.num_envs, dtype=bool)  # on the last step, game going on
+        self._fire = list(env.ale.get_action_set()).index(ale_py.Action.FIRE)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -182,20 +186,24 @@ class BreakoutVector(gym.vector.VectorWrapper):
         reset = (options or {}).get("reset_mask", np.ones(self.num_envs, dtype=bool))
         self._since_reset[reset] = 0
         self._resets_next[reset] = False
+        self._lost_life[reset] = False
         self._repeat_first_frame(obs)
         return obs, info
 
     def step(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions))
+        actions = np.where(self._lost_life, self._fire, np.asarray(actions))
+        obs, reward, terminated, truncated, info = self.env.step(actions)
         self._since_reset = np.where(self._resets_next, 0, self._since_reset + 1)
         # In Breakout a game is over when the last life is lost; a lost life before that
         # terminates (life_loss_info) but ALE plays on, and only a game over autoresets.
         game_over = truncated | (terminated & (info["lives"] == 0))
         self._resets_next = game_over
+        self._lost_life = terminated & ~game_over
         self._repeat_first_frame(obs)
         info["game_over"] = game_over
+        info["action"] = actions
         return obs, reward.astype(np.float32), terminated, truncated, info
 
     def _repeat_first_frame(self, obs: np.ndarray) -> None:

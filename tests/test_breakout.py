@@ -355,3 +355,25 @@ def test_vector_env_lost_life_terminates_only_when_training_and_game_over_resets
             break
     assert (games >= 2).all()
     assert (lost_lives_played_on > 0) == train
+
+
+def test_vector_env_presses_fire_after_a_lost_life_so_an_idle_agent_cannot_stall() -> None:
+    """As the numpy wrapper does: the step after a lost life launches the ball whatever the
+    agent chose, and says so in info["action"] (what the replay memory must store)."""
+    envs = breakout.make_breakout_vector(2, train=True)
+    envs.reset(seed=3)
+    idle = np.zeros(2, dtype=np.int64)  # NOOP, never FIRE
+    fired_for_agent = np.zeros(2, dtype=int)
+    lost_life = np.zeros(2, dtype=bool)
+    game_over = np.zeros(2, dtype=bool)  # each env's first game has ended
+    for _ in range(MAX_STEPS):
+        _, _, terminated, truncated, info = envs.step(idle)
+        np.testing.assert_array_equal(info["action"], np.where(lost_life, 1, 0))
+        fired_for_agent += lost_life & ~game_over
+        game_over |= info["game_over"]
+        if game_over.all():
+            break
+        lost_life = terminated & ~info["game_over"]
+        assert not truncated.any()
+    assert game_over.all(), "an idle agent must still reach game over"
+    assert (fired_for_agent == 4).all()  # after each of the first four lost lives
