@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from itertools import islice
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-def run_layers(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+def run_layers(layers: Iterable[nn.Module], x: torch.Tensor) -> torch.Tensor:
     """``layers(x)`` without a module call per layer. Each call costs ~3 us of hook checks:
     half the time of CartPole's one-observation forward pass, taken at every env step."""
     for layer in layers:
@@ -106,8 +108,16 @@ class NatureQNetwork(nn.Module):
         self.head = _head(width, n_actions, 512, dueling)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        # uint8 frames travel to the device as bytes; scaling here keeps the replay memory small.
-        return _run_head(self.head, run_layers(self.features, obs.float() / 255.0))
+        # uint8 frames travel to the device as bytes, which keeps the replay memory small. Their
+        # 1/255 scaling is folded into the first layer, conv(x / 255, W) = conv(x, W / 255), and
+        # the bytes are converted once, straight to the dtype autocast would cast them to: one
+        # pass over the batch instead of three (~20% of a CPU update).
+        first = self.features[0]
+        device = obs.device.type
+        autocast = torch.is_autocast_enabled(device)
+        x = obs.to(torch.get_autocast_dtype(device) if autocast else torch.float32)
+        x = F.conv2d(x, first.weight / 255.0, first.bias, first.stride)
+        return _run_head(self.head, run_layers(islice(self.features, 1, None), x))
 
 
 def build_q_network(
