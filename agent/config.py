@@ -34,7 +34,7 @@ class DQNConfig:
     n_step: int = 1
     double_dqn: bool = True
     max_grad_norm: float = 10.0
-    mixed_precision: bool = False  # bf16 autocast where the hardware has bf16 units (AMX, CUDA)
+    mixed_precision: bool = False  # bf16 autocast on native bf16 units (AMX, AVX-512 BF16, CUDA)
     learning_starts: int = 1_000
     train_frequency: int = 1  # env steps between training rounds
     gradient_steps: int = 1  # updates per training round

@@ -240,6 +240,7 @@ def train(
             config.eval_episodes, EVAL_SEED_BASE + seed * 7919
         ).tolist()
     save()
+    trainer.close()
     return result
 
 

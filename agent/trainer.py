@@ -235,6 +235,9 @@ class Trainer:
         self.episode_return = 0.0
         self.obs, _ = self.env.reset()
 
+    def close(self) -> None:
+        self.env.close()
+
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
         """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
         envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
