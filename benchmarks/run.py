@@ -89,6 +89,21 @@ def time_to_solve(game: str, stop_at: float, seeds: list[int], max_steps: int) -
     )
 
 
+BREAKOUT_BENCH = {"buffer_size": 20_000, "learning_starts": 1_000}  # a short warm-up
+
+
+def learning_phase_rate(trainer, steps: int) -> float:
+    """Env steps/s of ``trainer`` (one env or a vector trainer) once past its warm-up."""
+    while trainer.global_step < trainer.config.learning_starts:
+        trainer.step()
+    start, first = time.perf_counter(), trainer.global_step
+    while trainer.global_step < first + steps:
+        trainer.step()
+    rate = (trainer.global_step - first) / (time.perf_counter() - start)
+    trainer.close()
+    return rate
+
+
 def breakout_cpu_speed(steps: int) -> None:
     """Env steps/s with one batch-32 update every 4 steps (the learning phase), Nature CNN."""
     import torch
@@ -97,14 +112,8 @@ def breakout_cpu_speed(steps: int) -> None:
     from agent.trainer import Trainer
     from game.registry import GAMES
 
-    config = load_config("breakout", overrides={"buffer_size": 20_000, "learning_starts": 1_000})
-    trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"), seed=0)
-    while trainer.global_step < config.learning_starts:
-        trainer.step()
-    start, first = time.perf_counter(), trainer.global_step
-    while trainer.global_step < first + steps:
-        trainer.step()
-    rate = steps / (time.perf_counter() - start)
+    config = load_config("breakout", overrides=BREAKOUT_BENCH)
+    rate = learning_phase_rate(Trainer(GAMES["breakout"], config, torch.device("cpu")), steps)
     print(
         f"breakout CPU learning phase: {rate:.0f} env steps/s "
         f"({rate / config.train_frequency:.0f} updates/s, batch {config.batch_size})",
@@ -122,15 +131,8 @@ def breakout_vector_speed(steps: int, num_envs: int | None) -> None:
 
     device = pick_device("auto")
     envs = num_envs or (32 if device.type == "cuda" else 8)
-    config = load_config("breakout", overrides={"buffer_size": 20_000, "learning_starts": 1_000})
-    trainer = VectorTrainer(GAMES["breakout"], config, device, envs, seed=0)
-    while trainer.global_step < config.learning_starts:
-        trainer.step()
-    start, first = time.perf_counter(), trainer.global_step
-    while trainer.global_step < first + steps:
-        trainer.step()
-    rate = (trainer.global_step - first) / (time.perf_counter() - start)
-    trainer.close()
+    config = load_config("breakout", overrides=BREAKOUT_BENCH)
+    rate = learning_phase_rate(VectorTrainer(GAMES["breakout"], config, device, envs), steps)
     print(
         f"breakout vector learning phase, {envs} envs on {describe_device(device)}: "
         f"{rate:.0f} env steps/s ({rate / config.train_frequency:.0f} updates/s, "
