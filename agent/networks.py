@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -118,6 +119,40 @@ class NatureQNetwork(nn.Module):
         x = obs.to(torch.get_autocast_dtype(device) if autocast else torch.float32)
         x = F.conv2d(x, first.weight / 255.0, first.bias, first.stride)
         return _run_head(self.head, run_layers(islice(self.features, 1, None), x))
+
+
+def numpy_forward(network: nn.Module) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The forward pass of a CPU ``MLPQNetwork`` (plain head) in numpy, or None for any other
+    network. It reads the parameters' own memory, so every optimizer step and weight load shows
+    at once. At CartPole's size torch's per-op dispatch is most of a forward pass: one
+    observation takes ~8 us this way against ~28 us, and acting happens at every env step."""
+    if not isinstance(network, MLPQNetwork) or not isinstance(network.head, nn.Sequential):
+        return None
+    params = list(network.parameters())
+    if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
+        return None
+    layers = [*network.features, *network.head]
+    if not all(isinstance(layer, (nn.Linear, nn.ReLU, nn.Flatten)) for layer in layers):
+        return None
+    # Weights as transposed views, (in, out), so each layer is one ``x @ w + b``.
+    steps = [
+        (layer.weight.detach().numpy().T, layer.bias.detach().numpy())
+        if isinstance(layer, nn.Linear)
+        else None  # ReLU; Flatten is the reshape below
+        for layer in layers
+        if not isinstance(layer, nn.Flatten)
+    ]
+
+    def forward(obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+        for step in steps:
+            if step is None:
+                np.maximum(x, 0.0, out=x)
+            else:
+                x = x @ step[0] + step[1]
+        return x
+
+    return forward
 
 
 def build_q_network(

@@ -8,7 +8,7 @@ import torch
 
 from agent.config import config_from_dict
 from agent.dqn import DQNLearner, linear_epsilon, td_target
-from agent.networks import DuelingHead, NatureQNetwork, build_q_network
+from agent.networks import DuelingHead, NatureQNetwork, build_q_network, numpy_forward
 from agent.replay import Batch
 
 CPU = torch.device("cpu")
@@ -148,6 +148,36 @@ def test_act_greedy_at_zero_epsilon_and_random_at_one():
         assert greedy and action == int(np.argmax(q)) and q.shape == (3,)
     actions = {learner.act(obs[0], 1.0, rng)[0] for _ in range(200)}
     assert actions == {0, 1, 2}
+
+
+def torch_q_values(learner: DQNLearner, obs: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return learner.online(torch.as_tensor(obs)).numpy()
+
+
+def test_numpy_acting_follows_the_torch_weights_through_updates_and_loads():
+    learner = small_learner()
+    assert learner._numpy_online is not None  # a plain CPU MLP acts through numpy
+    obs = np.random.default_rng(2).normal(size=(7, 4)).astype(np.float32)
+    before = learner.q_values(obs)
+    np.testing.assert_allclose(before, torch_q_values(learner, obs), rtol=1e-5, atol=1e-6)
+    for _ in range(3):
+        learner.update(fixed_batch())
+    after = learner.q_values(obs)
+    assert not np.allclose(after, before)  # the optimizer's in-place steps show at once
+    np.testing.assert_allclose(after, torch_q_values(learner, obs), rtol=1e-5, atol=1e-6)
+    learner.online.load_state_dict(small_learner(seed=5).online.state_dict())
+    loaded = learner.q_values(obs)
+    np.testing.assert_allclose(loaded, torch_q_values(learner, obs), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(loaded, after)
+    assert learner.q_values(obs[:1]).shape == (1, 3) and learner.q_values(obs).dtype == np.float32
+
+
+def test_numpy_acting_only_for_plain_cpu_mlps():
+    assert numpy_forward(build_q_network("mlp", (4,), 2, (8, 8))) is not None
+    assert numpy_forward(build_q_network("mlp", (4,), 2, (8, 8), dueling=True)) is None
+    assert numpy_forward(build_q_network("fruit_conv", (1, 15, 15), 3)) is None
+    assert numpy_forward(build_q_network("mlp", (4,), 2, (8, 8)).double()) is None
 
 
 # ---- the networks -------------------------------------------------------------------------
