@@ -25,13 +25,18 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def describe_machine(device: torch.device) -> str:
     """Device plus CPU model and core count, for the record kept with results."""
+    return f"{describe_device(device)}; {describe_cpu()}"
+
+
+def describe_cpu() -> str:
+    """Core count and CPU model, e.g. ``2 cores, AMD EPYC``."""
     cpu = platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
             cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
     except (OSError, StopIteration):
         pass
-    return f"{describe_device(device)}; {os.cpu_count()} cores, {cpu}"
+    return f"{os.cpu_count()} cores, {cpu}"
 
 
 def describe_device(device: torch.device) -> str:

@@ -117,7 +117,24 @@ class StepReport:
         return () if self.episode_return is None else (self.episode_return,)
 
 
-class Trainer:
+class StepCounting:
+    """What every trainer counts: env steps that learned (the schedule's clock) and episodes."""
+
+    config: DQNConfig
+    global_step: int
+    episode: int
+
+    @property
+    def scheduled_epsilon(self) -> float:
+        return scheduled_epsilon(self.config, self.global_step)
+
+    def continue_counting(self, counters: dict[str, int]) -> None:
+        """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
+        self.global_step = int(counters.get("global_step", self.global_step))
+        self.episode = int(counters.get("episode", self.episode))
+
+
+class Trainer(StepCounting):
     """DQN on one game: env, replay memory, learner, counters."""
 
     def __init__(
@@ -146,10 +163,6 @@ class Trainer:
         self.obs, _ = self.env.reset(seed=seed)
         self._evaluator = Evaluator(game, config)
         self._stored_last_step = True
-
-    @property
-    def scheduled_epsilon(self) -> float:
-        return scheduled_epsilon(self.config, self.global_step)
 
     def frame(self) -> np.ndarray:
         """The game as a person sees it, RGB."""
@@ -223,11 +236,6 @@ class Trainer:
         if self.global_step % c.target_update_interval == 0:
             self.learner.sync_target()
         return loss
-
-    def continue_counting(self, counters: dict[str, int]) -> None:
-        """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
-        self.global_step = int(counters.get("global_step", self.global_step))
-        self.episode = int(counters.get("episode", self.episode))
 
     def restart_episode(self) -> None:
         """Abandon the running episode (its return is not counted) and start a new one."""

@@ -21,11 +21,11 @@ from agent.dqn import DQNLearner
 from agent.trainer import (
     RECENT_EPISODES,
     Evaluator,
+    StepCounting,
     make_replay,
     multiples_crossed,
     policy_actions,
     replay_warm,
-    scheduled_epsilon,
 )
 from game.registry import GameSpec
 
@@ -41,7 +41,7 @@ class VectorStepReport:
     epsilon: float
 
 
-class VectorTrainer:
+class VectorTrainer(StepCounting):
     """DQN on ``num_envs`` copies of one game stepped together: vector env, interleaved replay
     memory, learner, counters. Headless: it shows no frames."""
 
@@ -74,10 +74,6 @@ class VectorTrainer:
         self._returns = np.zeros(num_envs)  # of the games running, unclipped
         self._resetting = np.zeros(num_envs, dtype=bool)  # envs whose next step is an autoreset
         self._evaluator = Evaluator(game, config)
-
-    @property
-    def scheduled_epsilon(self) -> float:
-        return scheduled_epsilon(self.config, self.global_step)
 
     def step(self) -> VectorStepReport:
         """Step every env once with epsilon-greedy actions, remember, learn as due."""
@@ -130,11 +126,6 @@ class VectorTrainer:
         if multiples_crossed(before, self.global_step, c.target_update_interval):
             self.learner.sync_target()
         return loss
-
-    def continue_counting(self, counters: dict[str, int]) -> None:
-        """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
-        self.global_step = int(counters.get("global_step", self.global_step))
-        self.episode = int(counters.get("episode", self.episode))
 
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
         """Returns of ``episodes`` whole games in the one-env evaluation envs the app plays in."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,14 +31,9 @@ sys.path.insert(0, str(ROOT))
 def machine() -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    threads = torch.get_num_threads()
-    return f"{os.cpu_count()} cores, {cpu}, torch {torch.__version__}, {threads} threads"
+    from agent.device import describe_cpu
+
+    return f"{describe_cpu()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def time_to_solve(game: str, stop_at: float, seeds: list[int], max_steps: int) -> None:
