@@ -86,19 +86,31 @@ def time_to_solve(game: str, stop_at: float, seeds: list[int], max_steps: int) -
 BREAKOUT_BENCH = {"buffer_size": 20_000, "learning_starts": 1_000}  # a short warm-up
 
 
-def learning_phase_rate(trainer, steps: int) -> float:
-    """Env steps/s of ``trainer`` (one env or a vector trainer) once past its warm-up."""
+def learning_phase_rates(trainer, windows: int, steps: int) -> list[float]:
+    """Env steps/s of ``trainer`` (one env or a vector trainer) once past its warm-up, over
+    ``windows`` runs of ``steps`` steps each: on a shared VM one window can run 25% slower
+    than the next, so the figure is their median and the range is printed beside it."""
     while trainer.global_step < trainer.config.learning_starts:
         trainer.step()
-    start, first = time.perf_counter(), trainer.global_step
-    while trainer.global_step < first + steps:
-        trainer.step()
-    rate = (trainer.global_step - first) / (time.perf_counter() - start)
+    rates = []
+    for _ in range(windows):
+        start, first = time.perf_counter(), trainer.global_step
+        while trainer.global_step < first + steps:
+            trainer.step()
+        rates.append((trainer.global_step - first) / (time.perf_counter() - start))
     trainer.close()
-    return rate
+    return rates
 
 
-def breakout_cpu_speed(steps: int) -> None:
+def rate_text(rates: list[float], batch_size: int, train_frequency: int) -> str:
+    median = statistics.median(rates)
+    return (
+        f"{median:.0f} env steps/s ({median / train_frequency:.0f} updates/s, batch "
+        f"{batch_size}); median of {len(rates)} windows, {min(rates):.0f}-{max(rates):.0f}"
+    )
+
+
+def breakout_cpu_speed(windows: int, steps: int) -> None:
     """Env steps/s with one batch-32 update every 4 steps (the learning phase), Nature CNN."""
     import torch
 
@@ -107,15 +119,13 @@ def breakout_cpu_speed(steps: int) -> None:
     from game.registry import GAMES
 
     config = load_config("breakout", overrides=BREAKOUT_BENCH)
-    rate = learning_phase_rate(Trainer(GAMES["breakout"], config, torch.device("cpu")), steps)
-    print(
-        f"breakout CPU learning phase: {rate:.0f} env steps/s "
-        f"({rate / config.train_frequency:.0f} updates/s, batch {config.batch_size})",
-        flush=True,
-    )
+    trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"))
+    rates = learning_phase_rates(trainer, windows, steps)
+    text = rate_text(rates, config.batch_size, config.train_frequency)
+    print(f"breakout CPU learning phase: {text}", flush=True)
 
 
-def breakout_vector_speed(steps: int, num_envs: int | None) -> None:
+def breakout_vector_speed(windows: int, steps: int, num_envs: int | None) -> None:
     """Env steps/s of `train --envs N` in the learning phase: every env's action from one
     batched forward pass, one batch-32 update every 4 env steps (N / 4 a vector step)."""
     from agent.config import load_config
@@ -126,13 +136,11 @@ def breakout_vector_speed(steps: int, num_envs: int | None) -> None:
     device = pick_device("auto")
     envs = num_envs or (32 if device.type == "cuda" else 8)
     config = load_config("breakout", overrides=BREAKOUT_BENCH)
-    rate = learning_phase_rate(VectorTrainer(GAMES["breakout"], config, device, envs), steps)
-    print(
-        f"breakout vector learning phase, {envs} envs on {describe_device(device)}: "
-        f"{rate:.0f} env steps/s ({rate / config.train_frequency:.0f} updates/s, "
-        f"batch {config.batch_size})",
-        flush=True,
-    )
+    trainer = VectorTrainer(GAMES["breakout"], config, device, envs)
+    rates = learning_phase_rates(trainer, windows, steps)
+    text = rate_text(rates, config.batch_size, config.train_frequency)
+    where = f"{envs} envs on {describe_device(device)}"
+    print(f"breakout vector learning phase, {where}: {text}", flush=True)
 
 
 def breakout_replay_memory() -> None:
@@ -161,6 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = set(args.only or figures)
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    windows = (2, 256) if args.quick else (5, 1_024)  # Breakout speed: windows x env steps
     print(f"machine: {machine()}", flush=True)
     if "memory" in chosen:
         breakout_replay_memory()
@@ -169,9 +178,9 @@ def main() -> None:
     if "cartpole" in chosen:
         time_to_solve("cartpole", 475, seeds, 50_000)
     if "breakout-cpu" in chosen:
-        breakout_cpu_speed(500 if args.quick else 2_000)
+        breakout_cpu_speed(*windows)
     if "breakout-vector" in chosen:
-        breakout_vector_speed(500 if args.quick else 2_000, args.envs)
+        breakout_vector_speed(*windows, args.envs)
 
 
 if __name__ == "__main__":
