@@ -88,8 +88,9 @@ BREAKOUT_BENCH = {"buffer_size": 20_000, "learning_starts": 1_000}  # a short wa
 
 def learning_phase_rates(trainer, windows: int, steps: int) -> list[float]:
     """Env steps/s of ``trainer`` (one env or a vector trainer) once past its warm-up, over
-    ``windows`` runs of ``steps`` steps each: on a shared VM one window can run 25% slower
-    than the next, so the figure is their median and the range is printed beside it."""
+    ``windows`` runs of ``steps`` steps each (on a shared VM one window can run 25% slower
+    than the next, so the figure is their median, its range printed beside it); then closes
+    the trainer's envs."""
     while trainer.global_step < trainer.config.learning_starts:
         trainer.step()
     rates = []
