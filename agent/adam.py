@@ -46,8 +46,11 @@ class Adam:
             p.grad = None
 
     @torch.no_grad()
-    def step(self) -> None:
-        """One Adam step for every parameter that has a gradient."""
+    def step(self, grad_factor: torch.Tensor | float = 1.0) -> None:
+        """One Adam step for every parameter that has a gradient, each gradient multiplied by
+        ``grad_factor`` (a number or a one-element tensor) first. Gradient clipping passes its
+        factor here: the fused kernel scales as it reads, which saves a read-and-write pass
+        over every gradient."""
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         if not live:
             return
@@ -58,14 +61,21 @@ class Adam:
         steps = [self.steps[i] for i in live]
         lr, eps = self.defaults["lr"], self.defaults["eps"]
         beta1, beta2 = self.defaults["betas"]
+        scaled = isinstance(grad_factor, torch.Tensor) or grad_factor != 1.0
         torch._foreach_add_(steps, 1)
         if params[0].device.type in FUSED_DEVICES:
+            # The kernel divides every gradient by grad_scale (made for unscaling AMP losses).
+            grad_scale = None
+            if scaled:
+                grad_scale = 1.0 / torch.as_tensor(grad_factor, device=params[0].device).float()
             torch._fused_adam_(
                 params, grads, exp_avg, exp_avg_sq, [], steps,
                 lr=lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps,
-                amsgrad=False, maximize=False,
+                amsgrad=False, maximize=False, grad_scale=grad_scale,
             )  # fmt: skip
             return
+        if scaled:
+            torch._foreach_mul_(grads, grad_factor)
         torch._foreach_lerp_(exp_avg, grads, 1 - beta1)
         torch._foreach_mul_(exp_avg_sq, beta2)
         torch._foreach_addcmul_(exp_avg_sq, grads, grads, 1 - beta2)

@@ -68,7 +68,12 @@ def save_checkpoint(
         "online": {k: v.detach().cpu() for k, v in weights.items()},
     }
     if not for_shipping:
-        payload["target"] = {k: v.detach().cpu() for k, v in learner.target.state_dict().items()}
+        # float32 whatever the learner keeps it in (bf16 where it trains in bf16), so that the
+        # checkpoint reads the same on every machine.
+        payload["target"] = {
+            k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
+            for k, v in learner.target.state_dict().items()
+        }
         payload["optimizer"] = learner.optimizer.state_dict()
     tmp_name = None
     try:

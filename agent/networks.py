@@ -52,7 +52,22 @@ def _head(in_features: int, n_actions: int, hidden: int, dueling: bool) -> nn.Mo
     return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_actions))
 
 
-class MLPQNetwork(nn.Module):
+class QNetwork(nn.Module):
+    """Observations in, one Q-value per action out: ``features``, then ``head``."""
+
+    features: nn.Sequential
+    head: nn.Module
+
+    def prepare(self, obs: torch.Tensor) -> torch.Tensor:
+        """Observations as the first layer takes them. The learner prepares a batch once for
+        several forward passes; ``forward`` of prepared observations skips the work."""
+        return obs.float()
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return _run_head(self.head, run_layers(self.features, self.prepare(obs)))
+
+
+class MLPQNetwork(QNetwork):
     """For vector observations such as CartPole's four state numbers."""
 
     def __init__(
@@ -67,11 +82,8 @@ class MLPQNetwork(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = _head(width, n_actions, hidden_sizes[-1], dueling)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return _run_head(self.head, run_layers(self.features, obs.float()))
 
-
-class FruitConvQNetwork(nn.Module):
+class FruitConvQNetwork(QNetwork):
     """The fruit-catch seed's net: two 16-filter 3x3 convolutions, a dense 100, one output each."""
 
     def __init__(self, obs_shape: tuple[int, ...], n_actions: int, dueling: bool = False) -> None:
@@ -86,11 +98,8 @@ class FruitConvQNetwork(nn.Module):
         )
         self.head = _head(16 * (height - 4) * (width - 4), n_actions, 100, dueling)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return _run_head(self.head, run_layers(self.features, obs.float()))
 
-
-class NatureQNetwork(nn.Module):
+class NatureQNetwork(QNetwork):
     """Mnih et al. 2015: 32@8x8/4, 64@4x4/2, 64@3x3/1, dense 512, over 4 stacked 84x84 frames."""
 
     def __init__(self, obs_shape: tuple[int, ...], n_actions: int, dueling: bool = False) -> None:
@@ -108,16 +117,21 @@ class NatureQNetwork(nn.Module):
             width = self.features(torch.zeros(1, *obs_shape)).shape[1]
         self.head = _head(width, n_actions, 512, dueling)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        # uint8 frames travel to the device as bytes, which keeps the replay memory small. Their
-        # 1/255 scaling is folded into the first layer, conv(x / 255, W) = conv(x, W / 255), and
-        # the bytes are converted once, straight to the dtype autocast would cast them to: one
-        # pass over the batch instead of three (~20% of a CPU update).
-        first = self.features[0]
+    def prepare(self, obs: torch.Tensor) -> torch.Tensor:
+        """uint8 frames as the first convolution takes them: in the dtype autocast would cast
+        them to, and channels-last, the layout oneDNN would otherwise convert them to in each
+        forward pass and again in the backward one. (Two passes, a cast and a transpose, run
+        faster than one that does both: ~0.4 against ~0.9 ms for a CPU batch of 32.)"""
         device = obs.device.type
         autocast = torch.is_autocast_enabled(device)
-        x = obs.to(torch.get_autocast_dtype(device) if autocast else torch.float32)
-        x = F.conv2d(x, first.weight / 255.0, first.bias, first.stride)
+        dtype = torch.get_autocast_dtype(device) if autocast else torch.float32
+        return obs.to(dtype).contiguous(memory_format=torch.channels_last)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        # uint8 frames travel to the device as bytes, which keeps the replay memory small. Their
+        # 1/255 scaling is folded into the first layer: conv(x / 255, W) = conv(x, W / 255).
+        first = self.features[0]
+        x = F.conv2d(self.prepare(obs), first.weight / 255.0, first.bias, first.stride)
         return _run_head(self.head, run_layers(islice(self.features, 1, None), x))
 
 
@@ -161,7 +175,7 @@ def build_q_network(
     n_actions: int,
     hidden_sizes: tuple[int, ...] = (256, 256),
     dueling: bool = False,
-) -> nn.Module:
+) -> QNetwork:
     """The network named ``kind`` for observations of ``obs_shape``."""
     if kind == "mlp":
         return MLPQNetwork(obs_shape, n_actions, hidden_sizes, dueling)

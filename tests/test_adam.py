@@ -90,3 +90,32 @@ def test_parameters_without_gradients_are_left_alone():
     model[2].weight.requires_grad_(False)
     _train(model, Adam([p for p in model.parameters()], lr=1e-2), 3)
     assert torch.equal(model[2].weight, frozen)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("factor", [0.25, torch.tensor(0.25)])
+def test_grad_factor_trains_like_scaling_the_gradients_first(monkeypatch, fused, factor):
+    """Gradient clipping hands its factor to the step instead of rescaling every gradient."""
+    if not fused:
+        monkeypatch.setattr(adam_module, "FUSED_DEVICES", ())
+    ours, theirs = _model(4), _model(4)
+    ours_opt = Adam(ours.parameters(), lr=1e-2)
+    theirs_opt = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    x = torch.randn(16, 5, generator=torch.Generator().manual_seed(4))
+    for _ in range(5):
+        for model in (ours, theirs):
+            model.zero_grad(set_to_none=True)
+            model(x).pow(2).mean().backward()
+        ours_opt.step(grad_factor=factor)
+        for p in theirs.parameters():
+            p.grad.mul_(0.25)
+        theirs_opt.step()
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    # A factor of 1 leaves the step as it was: the same as stepping without one.
+    plain, unit = _model(5), _model(5)
+    _train(plain, Adam(plain.parameters(), lr=1e-3), 3)
+    unit_opt = Adam(unit.parameters(), lr=1e-3)
+    _train(unit, type("Unit", (), {"zero_grad": unit_opt.zero_grad,
+                                  "step": lambda self: unit_opt.step(1.0)})(), 3)  # fmt: skip
+    assert _same_weights(plain, unit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -111,6 +113,32 @@ def test_update_loss_is_huber_against_the_hand_target(double):
     huber = np.where(error < 1.0, 0.5 * error**2, error - 0.5).mean()
     assert learner.update(batch) == pytest.approx(huber, rel=1e-4)
     assert learner.updates == 1
+
+
+def test_update_clips_the_gradient_norm_as_clip_grad_norm_does():
+    """The learner folds clipping into the optimizer's step; the result is the textbook one:
+    clip_grad_norm_ on the gradients, then torch's Adam."""
+    learner = small_learner(max_grad_norm=0.05, double_dqn=False)
+    reference = copy.deepcopy(learner.online)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-3, eps=learner.config.adam_eps)
+    batch = fixed_batch(32)
+    for _ in range(3):
+        with torch.no_grad():
+            next_q = learner.target(torch.as_tensor(batch.next_obs))
+        target = td_target(
+            torch.as_tensor(batch.reward), torch.as_tensor(batch.discount),
+            torch.as_tensor(batch.terminated), None, next_q, double=False,
+        )  # fmt: skip
+        q = reference(torch.as_tensor(batch.obs))
+        q_taken = q.gather(1, torch.as_tensor(batch.action)[:, None]).squeeze(1)
+        optimizer.zero_grad()
+        torch.nn.functional.smooth_l1_loss(q_taken, target).backward()
+        norm = torch.nn.utils.clip_grad_norm_(reference.parameters(), 0.05)
+        assert norm > 0.05  # clipping bites
+        optimizer.step()
+        learner.update(batch)
+    for ours, theirs in zip(learner.online.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
 def test_update_reduces_loss_on_a_fixed_batch():
@@ -223,3 +251,53 @@ def test_nature_network_reads_uint8_frames_scaled_inside():
     scaled = net.head(net.features(frames.float() / 255.0))
     assert torch.allclose(q, scaled, atol=1e-6)
     assert not torch.allclose(q, net.head(net.features(frames.float())), atol=1e-3)
+
+
+def test_nature_network_prepares_frames_once_for_several_passes():
+    """prepare() gives the first convolution's dtype and layout; forward of prepared frames
+    is forward of the raw ones, in float32 and under bf16 autocast."""
+    torch.manual_seed(0)
+    net = NatureQNetwork((4, 84, 84), 4).to(memory_format=torch.channels_last)
+    frames = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    prepared = net.prepare(frames)
+    assert prepared.dtype == torch.float32
+    assert prepared.is_contiguous(memory_format=torch.channels_last)
+    assert net.prepare(prepared) is prepared  # a second prepare costs nothing
+    assert torch.equal(net(prepared), net(frames))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        prepared = net.prepare(frames)
+        assert prepared.dtype == torch.bfloat16
+        assert torch.equal(prepared.float(), frames.float())  # 0..255 are exact in bf16
+        assert torch.equal(net(prepared), net(frames))
+
+
+def test_bf16_learner_keeps_its_target_in_bf16_and_learns_the_same():
+    config = config_from_dict({"network": "nature_cnn", "mixed_precision": True})
+    torch.manual_seed(0)
+    learner = DQNLearner((4, 84, 84), 4, config, CPU)
+    if not learner.autocast_bf16:
+        pytest.skip("no native bf16 on this CPU")
+    assert all(p.dtype == torch.bfloat16 for p in learner.target.parameters())
+    assert all(p.dtype == torch.float32 for p in learner.online.parameters())
+    # Autocast rounds the target's weights to bf16 anyway: a float32 target gives the same loss
+    # but for rounding (the first layer's 1/255 scaling is then taken in bf16).
+    float_target = DQNLearner((4, 84, 84), 4, config, CPU)
+    float_target.online.load_state_dict(learner.online.state_dict())
+    float_target.target = copy.deepcopy(learner.online).requires_grad_(False)
+    rng = np.random.default_rng(0)
+    batch = Batch(
+        obs=rng.integers(0, 256, (8, 4, 84, 84), dtype=np.uint8),
+        action=rng.integers(0, 4, 8),
+        reward=rng.normal(size=8).astype(np.float32),
+        next_obs=rng.integers(0, 256, (8, 4, 84, 84), dtype=np.uint8),
+        terminated=np.zeros(8, dtype=bool),
+        discount=np.full(8, 0.99, dtype=np.float32),
+        demo=np.zeros(8, dtype=bool),
+        index=np.arange(8),
+    )
+    assert learner.update(batch) == pytest.approx(float_target.update(batch), rel=1e-3)
+    learner.sync_target()
+    online = learner.online.state_dict()
+    assert all(
+        torch.equal(v, online[k].to(torch.bfloat16)) for k, v in learner.target.state_dict().items()
+    )
