@@ -275,20 +275,16 @@ def test_frame_skip_1_steps_one_frame_at_a_time() -> None:
 # ---- the vector env for training (ALE's C++ preprocessing) -------------------------------
 
 
-class FireForOneFrame(gym.Wrapper):
-    """Makes the numpy wrapper's reset press FIRE for one frame, as ALE's vector env does, by
-    swallowing three of the four FIRE frames: both then start from the same emulator state."""
+class FireForOneFrame(AtariDQNPreprocessing):
+    """The numpy wrapper, its reset pressing FIRE for one frame (not a whole 4-frame step) as
+    ALE's vector env does: both then start from the same emulator state."""
 
     def reset(self, **kwargs):
-        self._swallow = 3
-        self._last = self.env.reset(**kwargs)
-        return self._last
-
-    def step(self, action):
-        if self._swallow:
-            self._swallow -= 1
-            return self._last[0], 0.0, False, False, self._last[1]
-        return self.env.step(action)
+        self.frame_skip = 1
+        try:
+            return super().reset(**kwargs)
+        finally:
+            self.frame_skip = 4
 
 
 def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
@@ -302,7 +298,7 @@ def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
         full_action_space=False,
         max_episode_steps=None,
     )
-    single = AtariDQNPreprocessing(FireForOneFrame(raw), noop_max=0, terminal_on_life_loss=True)
+    single = FireForOneFrame(raw, noop_max=0, terminal_on_life_loss=True)
     vector = breakout.make_breakout_vector(1, noop_max=0)
     diffs = []
     for game in range(4):  # each until its first lost life, where the two part ways
