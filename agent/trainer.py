@@ -185,7 +185,7 @@ class Trainer(StepCounting):
             self.replay.end_episode()
         self._stored_last_step = learn
         eps = self.scheduled_epsilon if epsilon is None else epsilon
-        chosen, q_values, greedy = self.learner.act(self.obs, eps, self.rng)
+        chosen, q_values, greedy = self.learner.act(self.obs, eps, self.rng, learning=learn)
         if action is not None:
             chosen, greedy = int(action), int(action) == int(q_values.argmax())
         next_obs, reward, terminated, truncated, info = self.env.step(chosen)
@@ -327,10 +327,16 @@ def evaluate_vector(
 
 
 def policy_actions(
-    learner: DQNLearner, obs: np.ndarray, epsilon: float, rng: np.random.Generator
+    learner: DQNLearner,
+    obs: np.ndarray,
+    epsilon: float,
+    rng: np.random.Generator,
+    learning: bool = False,
 ) -> np.ndarray:
-    """Greedy actions for a batch of observations, each random with probability epsilon."""
-    actions = learner.q_values(obs).argmax(axis=1)
+    """Greedy actions for a batch of observations, each random with probability epsilon;
+    ``learning`` takes the Q-values from ``learner.learning_q_values``."""
+    q_values = (learner.learning_q_values if learning else learner.q_values)(obs)
+    actions = q_values.argmax(axis=1)
     explore = rng.random(len(actions)) < epsilon
     actions[explore] = rng.integers(learner.n_actions, size=int(explore.sum()))
     return actions

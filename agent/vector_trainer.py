@@ -79,7 +79,7 @@ class VectorTrainer(StepCounting):
         """Step every env once with epsilon-greedy actions, remember, learn as due."""
         c = self.config
         epsilon = self.scheduled_epsilon
-        actions = policy_actions(self.learner, self.obs, epsilon, self.rng)
+        actions = policy_actions(self.learner, self.obs, epsilon, self.rng, learning=True)
         next_obs, reward, terminated, truncated, info = self.envs.step(actions)
         actions = info.get("action", actions)  # the game may press a key for the agent
         stored_reward = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward

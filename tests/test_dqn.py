@@ -301,3 +301,40 @@ def test_bf16_learner_keeps_its_target_in_bf16_and_learns_the_same():
     assert all(
         torch.equal(v, online[k].to(torch.bfloat16)) for k, v in learner.target.state_dict().items()
     )
+
+
+def test_learning_q_values_follow_the_online_network_in_bf16():
+    """Acting while learning reads a bf16 copy of the online net; every optimizer step and
+    weight load shows in it, and it agrees with the float32 network up to rounding."""
+    config = config_from_dict({"network": "nature_cnn", "mixed_precision": True})
+    torch.manual_seed(0)
+    learner = DQNLearner((4, 84, 84), 4, config, CPU)
+    if not learner.autocast_bf16:
+        pytest.skip("no native bf16 on this CPU")
+    rng = np.random.default_rng(0)
+    obs = rng.integers(0, 256, (16, 4, 84, 84), dtype=np.uint8)
+
+    def agrees() -> bool:
+        exact, rounded = learner.q_values(obs), learner.learning_q_values(obs)
+        return np.allclose(rounded, exact, rtol=0.02, atol=0.02 * np.abs(exact).max())
+
+    assert agrees()
+    batch = Batch(
+        obs=obs, action=rng.integers(0, 4, 16), reward=np.ones(16, dtype=np.float32),
+        next_obs=obs, terminated=np.ones(16, dtype=bool), discount=np.zeros(16, np.float32),
+        demo=np.zeros(16, dtype=bool), index=np.arange(16),
+    )  # fmt: skip
+    before = learner.learning_q_values(obs)
+    for _ in range(20):
+        learner.update(batch)  # every target is 1: the Q-values climb
+    assert learner.learning_q_values(obs).mean() > before.mean() + 0.05
+    assert agrees()
+    other = DQNLearner((4, 84, 84), 4, config, CPU)
+    learner.online.load_state_dict(other.online.state_dict())
+    assert agrees()
+    assert np.allclose(learner.learning_q_values(obs), other.learning_q_values(obs))
+    # Learning or not, act returns the Q-values it chose by.
+    _, q, _ = learner.act(obs[0], 0.0, rng, learning=True)
+    assert np.array_equal(q, learner.learning_q_values(obs[:1])[0])
+    _, q, _ = learner.act(obs[0], 0.0, rng)
+    assert np.array_equal(q, learner.q_values(obs[:1])[0])
