@@ -12,7 +12,7 @@ from torch import nn
 
 from agent.adam import Adam
 from agent.config import DQNConfig
-from agent.networks import QNetwork, build_q_network, numpy_forward
+from agent.networks import QNetwork, build_q_network, numpy_forward, run_layers
 from agent.replay import Batch
 
 
@@ -71,7 +71,7 @@ class DQNLearner:
             # oneDNN's convolutions run ~25% faster on channels-last weights (measured on CPU).
             self.online = self.online.to(memory_format=torch.channels_last)
         # bf16 cuts a conv net's update time by a third to a half on CPUs with native bf16 (AMX,
-        # AVX-512 BF16) and on GPUs; acting, one observation at a time, stays in float32.
+        # AVX-512 BF16) and on GPUs. Scores and play act in float32.
         self.autocast_bf16 = config.mixed_precision and bf16_supported(device)
         self.target: QNetwork = copy.deepcopy(self.online).requires_grad_(False)
         if self.autocast_bf16:
@@ -82,8 +82,9 @@ class DQNLearner:
         # has just pushed it out of the CPU's caches: a bf16 copy halves what is read (~7% of
         # a Breakout training step). Scores and play keep the float32 network.
         self._learning_actor: QNetwork | None = None
+        plain_head = isinstance(self.online.head, nn.Sequential)  # its last layer is the output
         if self.autocast_bf16 and device.type == "cpu" and config.network == "nature_cnn":
-            self._learning_actor = copy.deepcopy(self.target)
+            self._learning_actor = copy.deepcopy(self.target) if plain_head else None
         self._actor_weights: tuple[int, list[int]] | None = None  # what the copy holds
         # Fused Adam: one pass over all parameters, ~20% off a small update (agent/adam.py).
         self.optimizer = Adam(
@@ -117,9 +118,14 @@ class DQNLearner:
             with torch.no_grad():
                 torch._foreach_copy_(list(actor.parameters()), list(self.online.parameters()))
             self._actor_weights = weights
-        with torch.inference_mode(), self._autocast():
-            q = actor(torch.as_tensor(obs, device=self.device))
-        return q.float().numpy()
+        with torch.inference_mode():
+            with self._autocast():
+                hidden = run_layers(actor.head[:-1], actor.embed(torch.as_tensor(obs)))
+            # The output layer in float32, the online network's own (it is tiny): in bf16 the
+            # Q-values would come in steps of 1/64 near 3, which shows in the Q-value panel.
+            output = self.online.head[-1]
+            q = F.linear(hidden.float(), output.weight, output.bias)
+        return q.numpy()
 
     def act(
         self, obs: np.ndarray, epsilon: float, rng: np.random.Generator, learning: bool = False

@@ -63,8 +63,12 @@ class QNetwork(nn.Module):
         several forward passes; ``forward`` of prepared observations skips the work."""
         return obs.float()
 
+    def embed(self, obs: torch.Tensor) -> torch.Tensor:
+        """The features the head reads."""
+        return run_layers(self.features, self.prepare(obs))
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return _run_head(self.head, run_layers(self.features, self.prepare(obs)))
+        return _run_head(self.head, self.embed(obs))
 
 
 class MLPQNetwork(QNetwork):
@@ -127,12 +131,12 @@ class NatureQNetwork(QNetwork):
         dtype = torch.get_autocast_dtype(device) if autocast else torch.float32
         return obs.to(dtype).contiguous(memory_format=torch.channels_last)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+    def embed(self, obs: torch.Tensor) -> torch.Tensor:
         # uint8 frames travel to the device as bytes, which keeps the replay memory small. Their
         # 1/255 scaling is folded into the first layer: conv(x / 255, W) = conv(x, W / 255).
         first = self.features[0]
         x = F.conv2d(self.prepare(obs), first.weight / 255.0, first.bias, first.stride)
-        return _run_head(self.head, run_layers(islice(self.features, 1, None), x))
+        return run_layers(islice(self.features, 1, None), x)
 
 
 def numpy_forward(network: nn.Module) -> Callable[[np.ndarray], np.ndarray] | None:
