@@ -84,7 +84,7 @@ class AtariDQNPreprocessing(gym.Wrapper):
     def _act(self, action: int) -> tuple[float, bool, bool]:
         """Repeat ``action`` for frame_skip frames; returns (reward, game_over, truncated).
         The frames are played on ALE itself: through ``env.step`` each one would also copy the
-        colour screen and pass the gymnasium wrappers, a third of an env step's time."""
+        colour screen and pass the gymnasium wrappers (135 against 91 us a frame)."""
         reward, game_over, truncated = 0.0, False, False
         ale_action = self._actions[action]
         for i in range(self.frame_skip):
@@ -106,7 +106,7 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         if self._game_over or seed is not None:
-            _, info = self.env.reset(seed=seed, options=options)
+            self.env.reset(seed=seed, options=options)
             self._frames = 0
             noops = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
             for _ in range(noops):
