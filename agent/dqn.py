@@ -83,8 +83,8 @@ class DQNLearner:
         # a Breakout training step). Scores and play keep the float32 network.
         self._learning_actor: QNetwork | None = None
         plain_head = isinstance(self.online.head, nn.Sequential)  # its last layer is the output
-        bf16_cpu_conv = self.autocast_bf16 and device.type == "cpu"
-        if bf16_cpu_conv and config.network == "nature_cnn" and plain_head:
+        bf16_on_cpu = self.autocast_bf16 and device.type == "cpu"
+        if bf16_on_cpu and config.network == "nature_cnn" and plain_head:
             self._learning_actor = copy.deepcopy(self.target)
         self._actor_weights: tuple[int, list[int]] | None = None  # what the copy holds
         # Fused Adam: one pass over all parameters, ~20% off a small update (agent/adam.py).
