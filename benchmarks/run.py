@@ -111,19 +111,26 @@ def rate_text(rates: list[float], batch_size: int, train_frequency: int) -> str:
     )
 
 
+# The update's targets: DQN's (Nature; SB3's and CleanRL's, so their figures compare) and Double
+# DQN's, whose argmax over the online network costs one more forward pass of the batch.
+BREAKOUT_TARGETS = {"DQN targets": False, "Double DQN targets": True}
+
+
 def breakout_cpu_speed(windows: int, steps: int) -> None:
-    """Env steps/s with one batch-32 update every 4 steps (the learning phase), Nature CNN."""
+    """Env steps/s with one batch-32 update every 4 steps (the learning phase), Nature CNN,
+    with each kind of target."""
     import torch
 
     from agent.config import load_config
     from agent.trainer import Trainer
     from game.registry import GAMES
 
-    config = load_config("breakout", overrides=BREAKOUT_BENCH)
-    trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"))
-    rates = learning_phase_rates(trainer, windows, steps)
-    text = rate_text(rates, config.batch_size, config.train_frequency)
-    print(f"breakout CPU learning phase: {text}", flush=True)
+    for name, double in BREAKOUT_TARGETS.items():
+        config = load_config("breakout", overrides={**BREAKOUT_BENCH, "double_dqn": double})
+        trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"))
+        rates = learning_phase_rates(trainer, windows, steps)
+        text = rate_text(rates, config.batch_size, config.train_frequency)
+        print(f"breakout CPU learning phase, {name}: {text}", flush=True)
 
 
 def breakout_vector_speed(windows: int, steps: int, num_envs: int | None) -> None:

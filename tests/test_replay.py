@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+import torch
 
 from agent.replay import ReplayBuffer
 
@@ -323,6 +324,9 @@ def test_sampled_shapes_and_dtypes():
     batch = buffer.sample(32, np.random.default_rng(0))
     assert batch.obs.shape == batch.next_obs.shape == (32, FRAME_STACK, *FRAME_HW)
     assert batch.obs.dtype == batch.next_obs.dtype == np.uint8
+    # Channels-last in memory, as the first convolution reads it: no transpose on the way.
+    for stacks in (batch.obs, batch.next_obs):
+        assert torch.as_tensor(stacks).is_contiguous(memory_format=torch.channels_last)
     assert batch.action.shape == batch.reward.shape == batch.terminated.shape == (32,)
     assert batch.action.dtype == np.int64  # what torch's gather wants
     assert batch.reward.dtype == batch.discount.dtype == np.float32
