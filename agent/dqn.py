@@ -78,15 +78,17 @@ class DQNLearner:
             # Autocast would cast the target's weights to bf16 at every update: keep them so.
             self.target = self.target.to(torch.bfloat16)
         self._numpy_online = numpy_forward(self.online)  # small MLPs act faster without torch
-        # Acting while learning reads the whole conv net for each observation, and the update
-        # has just pushed it out of the CPU's caches: a bf16 copy halves what is read (~7% of
-        # a Breakout training step). Scores and play keep the float32 network.
-        self._learning_actor: QNetwork | None = None
+        # A bf16 copy of the online network, made once per update, serves the update's forward
+        # passes (autocast would cast the weights again at every update) and acting while
+        # learning, which reads the whole conv net for each observation right after the update
+        # has pushed it out of the CPU's caches: in bf16 half as much (~7% of a Breakout
+        # training step). Scores and play keep the float32 network.
+        self._bf16_online: QNetwork | None = None
         plain_head = isinstance(self.online.head, nn.Sequential)  # its last layer is the output
         bf16_on_cpu = self.autocast_bf16 and device.type == "cpu"
         if bf16_on_cpu and config.network == "nature_cnn" and plain_head:
-            self._learning_actor = copy.deepcopy(self.target)
-        self._actor_weights: tuple[int, list[int]] | None = None  # what the copy holds
+            self._bf16_online = copy.deepcopy(self.target).requires_grad_(True)
+        self._bf16_weights: tuple[int, list[int]] | None = None  # what the copy holds
         # Fused Adam: one pass over all parameters, ~20% off a small update (agent/adam.py).
         self.optimizer = Adam(
             self.online.parameters(), lr=config.learning_rate, eps=config.adam_eps
@@ -109,16 +111,9 @@ class DQNLearner:
     def learning_q_values(self, obs: np.ndarray) -> np.ndarray:
         """``q_values`` for choosing actions while learning, where exploration dwarfs rounding:
         from a bf16 copy of the online network where one is kept, else the same."""
-        actor = self._learning_actor
+        actor = self._bf16_copy()
         if actor is None:
             return self.q_values(obs)
-        # Weights change by updates, and by loads and other in-place writes, each of which
-        # bumps its tensor's version (the fused optimizer step does not).
-        weights = (self.updates, [p._version for p in self.online.parameters()])
-        if weights != self._actor_weights:
-            with torch.no_grad():
-                torch._foreach_copy_(list(actor.parameters()), list(self.online.parameters()))
-            self._actor_weights = weights
         with torch.inference_mode():
             with self._autocast():
                 hidden = run_layers(actor.head[:-1], actor.embed(torch.as_tensor(obs)))
@@ -127,6 +122,20 @@ class DQNLearner:
             output = self.online.head[-1]
             q = F.linear(hidden.float(), output.weight, output.bias)
         return q.numpy()
+
+    def _bf16_copy(self) -> QNetwork | None:
+        """The bf16 copy of the online network, brought up to date first; None if none is kept."""
+        copy_ = self._bf16_online
+        if copy_ is None:
+            return None
+        # Weights change by updates, and by loads and other in-place writes, each of which
+        # bumps its tensor's version (the fused optimizer step does not).
+        weights = (self.updates, [p._version for p in self.online.parameters()])
+        if weights != self._bf16_weights:
+            with torch.no_grad():
+                torch._foreach_copy_(list(copy_.parameters()), list(self.online.parameters()))
+            self._bf16_weights = weights
+        return copy_
 
     def act(
         self, obs: np.ndarray, epsilon: float, rng: np.random.Generator, learning: bool = False
@@ -148,13 +157,17 @@ class DQNLearner:
         discount = torch.as_tensor(batch.discount, device=device)
         terminated = torch.as_tensor(batch.terminated, device=device)
 
-        # One autocast region: the online weights are cast to bf16 once, for both passes.
+        # The online network's forward passes run on its bf16 copy where one is kept (its
+        # gradients are then the online weights' own); else in one autocast region, which
+        # casts the online weights once for both passes.
+        bf16_copy = self._bf16_copy()
+        online = self.online if bf16_copy is None else bf16_copy
         with self._autocast():
-            obs, next_obs = self.online.prepare(obs), self.online.prepare(next_obs)
+            obs, next_obs = online.prepare(obs), online.prepare(next_obs)
             with torch.no_grad():
                 next_q_target = self.target(next_obs).float()
-                next_q_online = self.online(next_obs).float() if self.config.double_dqn else None
-            q_taken = self.online(obs).float().gather(1, action[:, None]).squeeze(1)
+                next_q_online = online(next_obs).float() if self.config.double_dqn else None
+            q_taken = online(obs).float().gather(1, action[:, None]).squeeze(1)
         target = td_target(
             reward, discount, terminated, next_q_online, next_q_target, self.config.double_dqn
         )
@@ -162,6 +175,11 @@ class DQNLearner:
 
         self.optimizer.zero_grad()
         loss.backward()
+        if bf16_copy is not None:
+            for param, working in zip(
+                self.online.parameters(), bf16_copy.parameters(), strict=True
+            ):
+                param.grad, working.grad = working.grad.float(), None
         self.optimizer.step(grad_factor=self._clip_factor())
         self.updates += 1
         return float(loss.detach())

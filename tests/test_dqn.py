@@ -303,6 +303,52 @@ def test_bf16_learner_keeps_its_target_in_bf16_and_learns_the_same():
     )
 
 
+def test_update_on_the_bf16_copy_matches_the_autocast_update():
+    """Where a bf16 copy of the online net is kept, the update runs its forward passes on it
+    and hands the gradients to the float32 weights: as close to float32's as autocast's are."""
+    torch.manual_seed(0)
+    learners = {
+        precision: DQNLearner(
+            (4, 84, 84),
+            4,
+            config_from_dict({"network": "nature_cnn", "mixed_precision": precision != "fp32"}),
+            CPU,
+        )
+        for precision in ("copy", "autocast", "fp32")
+    }
+    if not learners["copy"].autocast_bf16:
+        pytest.skip("no native bf16 on this CPU")
+    assert learners["copy"]._bf16_online is not None
+    learners["autocast"]._bf16_online = None  # casts the online weights under autocast
+    for learner in learners.values():
+        learner.online.load_state_dict(learners["copy"].online.state_dict())
+        learner.target.load_state_dict(learners["copy"].online.state_dict())
+    rng = np.random.default_rng(1)
+    batch = Batch(
+        obs=rng.integers(0, 256, (8, 4, 84, 84), dtype=np.uint8),
+        action=rng.integers(0, 4, 8), reward=rng.normal(size=8).astype(np.float32),
+        next_obs=rng.integers(0, 256, (8, 4, 84, 84), dtype=np.uint8),
+        terminated=np.zeros(8, dtype=bool), discount=np.full(8, 0.99, dtype=np.float32),
+        demo=np.zeros(8, dtype=bool), index=np.arange(8),
+    )  # fmt: skip
+    grads, losses = {}, {}
+    for precision, learner in learners.items():
+        step = learner.optimizer.step
+
+        def record(grad_factor=1.0, learner=learner, step=step, precision=precision):
+            grads[precision] = [p.grad.clone() for p in learner.online.parameters()]
+            step(grad_factor=grad_factor)
+
+        learner.optimizer.step = record
+        losses[precision] = learner.update(batch)
+    assert losses["copy"] == pytest.approx(losses["autocast"], rel=1e-3)
+    assert all(p.grad is None for p in learners["copy"]._bf16_online.parameters())
+    for ours, autocast, exact in zip(grads["copy"], grads["autocast"], grads["fp32"], strict=True):
+        assert ours.dtype == torch.float32
+        # bf16 rounding moves both away from float32 (here by ~1-13%), by about as much.
+        assert (ours - exact).norm() <= 1.2 * (autocast - exact).norm() + 1e-3 * exact.norm()
+
+
 def test_learning_q_values_follow_the_online_network_in_bf16():
     """Acting while learning reads a bf16 copy of the online net; every optimizer step and
     weight load shows in it, and it agrees with the float32 network up to rounding."""
