@@ -201,8 +201,8 @@ class ReplayBuffer:
         offset = np.minimum(back[None, :], self.since_start[index][:, None].astype(np.int64))
         rows = (index[:, None] - offset * self.num_envs) % self.capacity
         # Laid out channels-last (each pixel's frames side by side), the layout oneDNN's
-        # convolutions read: the batch reaches them without a transpose, and gathering one
-        # frame of every stack at a time runs faster too (0.5 against 1.4 ms a batch of 32).
+        # convolutions read, so the batch reaches them without a transpose: gathered and cast
+        # to bf16, a batch of 32 takes 0.5 ms against 1.4 ms gathered as stacks and transposed.
         stacks = np.empty((len(index), *self.frames.shape[1:], self.frame_stack), self.frames.dtype)
         for k in range(self.frame_stack):
             stacks[..., k] = self.frames[rows[:, k]]
