@@ -125,17 +125,17 @@ class DQNLearner:
 
     def _bf16_copy(self) -> QNetwork | None:
         """The bf16 copy of the online network, brought up to date first; None if none is kept."""
-        copy_ = self._bf16_online
-        if copy_ is None:
+        network = self._bf16_online
+        if network is None:
             return None
         # Weights change by updates, and by loads and other in-place writes, each of which
         # bumps its tensor's version (the fused optimizer step does not).
         weights = (self.updates, [p._version for p in self.online.parameters()])
         if weights != self._bf16_weights:
             with torch.no_grad():
-                torch._foreach_copy_(list(copy_.parameters()), list(self.online.parameters()))
+                torch._foreach_copy_(list(network.parameters()), list(self.online.parameters()))
             self._bf16_weights = weights
-        return copy_
+        return network
 
     def act(
         self, obs: np.ndarray, epsilon: float, rng: np.random.Generator, learning: bool = False
@@ -157,9 +157,9 @@ class DQNLearner:
         discount = torch.as_tensor(batch.discount, device=device)
         terminated = torch.as_tensor(batch.terminated, device=device)
 
-        # The online network's forward passes run on its bf16 copy where one is kept (its
-        # gradients are then the online weights' own); else in one autocast region, which
-        # casts the online weights once for both passes.
+        # The online network's forward passes run on its bf16 copy where one is kept, and the
+        # copy's gradients are handed to the float32 weights; else autocast casts the online
+        # weights, once for both passes (one autocast region).
         bf16_copy = self._bf16_copy()
         online = self.online if bf16_copy is None else bf16_copy
         with self._autocast():
