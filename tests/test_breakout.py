@@ -280,11 +280,11 @@ class FireForOneFrame(AtariDQNPreprocessing):
     ALE's vector env does: both then start from the same emulator state."""
 
     def reset(self, **kwargs):
-        self.frame_skip = 1
+        skip, self.frame_skip = self.frame_skip, 1
         try:
             return super().reset(**kwargs)
         finally:
-            self.frame_skip = 4
+            self.frame_skip = skip
 
 
 def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
