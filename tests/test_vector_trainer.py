@@ -84,13 +84,17 @@ def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
     trainer = VectorTrainer(BREAKOUT, config, CPU, num_envs=4, seed=1)
     step = trainer.envs.step
     seen: list[tuple] = []
-    successors: dict[bytes, set[bytes]] = {}  # observation -> what an env showed next
+    # (observation, next observation) -> what the env did between them: (action it took,
+    # clipped reward, terminated)
+    made: dict[tuple[bytes, bytes], set[tuple[int, float, bool]]] = {}
 
     def recording_step(actions):
         out = step(actions)
-        for obs, next_obs in zip(trainer.obs, out[0], strict=True):
-            successors.setdefault(obs.tobytes(), set()).add(next_obs.tobytes())
-        seen.append((out[1].copy(), out[4]["lives"].copy(), out[4]["game_over"].copy()))
+        next_obs, reward, terminated, _, info = out
+        for i, obs in enumerate(trainer.obs):
+            what = (int(info["action"][i]), float(np.clip(reward[i], -1, 1)), bool(terminated[i]))
+            made.setdefault((obs.tobytes(), next_obs[i].tobytes()), set()).add(what)
+        seen.append((reward.copy(), info["lives"].copy(), info["game_over"].copy()))
         return out
 
     trainer.envs.step = recording_step
@@ -111,10 +115,16 @@ def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
     assert trainer.replay.size == trainer.global_step  # one entry per env step
     assert trainer.replay.transitions == trainer.global_step - finals
     # Stacks rebuilt from single frames, across lost lives and from each game's first frame,
-    # are the stacks the env showed, and each next observation is the one that came next.
+    # are the stacks the env showed; each next observation is the one that came next, and the
+    # action, reward and terminal flag replayed with them are what the env did in between
+    # (the FIRE it pressed after a lost life included).
     batch = trainer.replay.sample(512, np.random.default_rng(0))
-    for obs, next_obs in zip(batch.obs, batch.next_obs, strict=True):
-        assert next_obs.tobytes() in successors[obs.tobytes()]
+    assert batch.terminated.any() and (batch.reward != 0).any()
+    for obs, action, reward, terminated, next_obs in zip(
+        batch.obs, batch.action, batch.reward, batch.terminated, batch.next_obs, strict=True
+    ):
+        key = (np.ascontiguousarray(obs).tobytes(), np.ascontiguousarray(next_obs).tobytes())
+        assert (int(action), float(reward), bool(terminated)) in made[key]
 
 
 def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, monkeypatch):
