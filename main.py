@@ -50,14 +50,27 @@ def build_parser() -> ArgumentParser:
     train.add_argument(
         "--envs",
         type=int,
-        default=1,
-        help="envs stepped together, their actions from one batched forward pass (Breakout)",
+        help="envs stepped together, their actions from one batched forward pass (Breakout; "
+        "default 1 for DQN, the config's num_envs for PQN)",
     )
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     train.add_argument("--save", type=Path, help="checkpoint path (default: saves/GAME-TIME.pt)")
     train.add_argument("--resume", type=Path, help="continue from this checkpoint")
     train.add_argument("--eval-every", type=int, help="env steps between greedy evaluations")
     train.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
+    train.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also keep the checkpoint every N steps as PATH-STEP.pt (to score the run later)",
+    )
+    train.add_argument(
+        "--save-replay",
+        action="store_true",
+        help="keep the replay memory beside each save (PATH.replay.npz, compressed), so that "
+        "--resume goes on exactly where the run stopped",
+    )
     train.add_argument("--stop-at", type=float, help="stop once a greedy evaluation reaches this")
     train.add_argument("--json", action="store_true", help="end with one JSON line")
 
@@ -130,7 +143,9 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     _positive(parser, "--steps", args.steps)
     _positive(parser, "--eval-episodes", args.eval_episodes)
     _positive(parser, "--envs", args.envs)
-    if args.envs > 1 and GAMES[args.game].make_train_vector is None:
+    if args.snapshot_every < 0:
+        parser.error(f"--snapshot-every must not be negative, got {args.snapshot_every}")
+    if (args.envs or 1) > 1 and GAMES[args.game].make_train_vector is None:
         vector_games = ", ".join(k for k, g in GAMES.items() if g.make_train_vector is not None)
         parser.error(f"--envs: {args.game} trains in one env; several envs: {vector_games}")
     try:
@@ -142,6 +157,8 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         config = load_config(args.game, args.config, overrides)
     except ConfigError as error:
         parser.error(str(error))
+    if config.algorithm == "pqn" and GAMES[args.game].make_train_vector is None:
+        parser.error(f"algorithm pqn learns from several envs, which {args.game} does not have")
     device = _device(args.device, parser)
     configure_threads(config.network)
     save = args.save or SAVES / f"{args.game}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
@@ -155,6 +172,8 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         resume=args.resume,
         stop_at=args.stop_at,
         envs=args.envs,
+        snapshot_every=args.snapshot_every,
+        keep_replay=args.save_replay,
     )
     summary = result.as_json()
     mean = summary["eval_mean"]

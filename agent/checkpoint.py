@@ -4,7 +4,11 @@ Layout (a dict of plain types and tensors, so ``torch.load(weights_only=True)`` 
 ``format``, ``game``, ``network`` (kind, obs_shape, n_actions, hidden_sizes, dueling),
 ``config``, ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
 such as an evaluation score), ``online`` (weights), and, unless saved for shipping,
-``target`` and ``optimizer``.
+``target``, ``optimizer`` and, from a training run, ``trainer``: what the trainer needs to go
+on exactly (the game mid-play, random generators; numpy arrays stored as tensors).
+
+The replay memory, which is large, is saved only when asked, beside the checkpoint in a file
+of its own (``save_replay``): compressed numpy arrays, read with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ import os
 import pickle
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from agent.config import ConfigError, DQNConfig, config_from_dict, config_to_dict
 from agent.dqn import DQNLearner
+from agent.replay import ReplayBuffer
 
 FORMAT = "dqn-arcade/1"
 APP_VERSION = "1.0"
@@ -48,6 +55,7 @@ def save_checkpoint(
     counters: dict[str, int],
     info: dict[str, Any] | None = None,
     for_shipping: bool = False,
+    trainer_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write atomically: a temp file beside ``path``, fsynced, then renamed over it, so an
     interrupted save leaves the previous checkpoint whole. ``for_shipping`` keeps only the
@@ -75,6 +83,15 @@ def save_checkpoint(
             for k, v in learner.target.state_dict().items()
         }
         payload["optimizer"] = learner.optimizer.state_dict()
+        if trainer_state is not None:
+            payload["trainer"] = _storable(trainer_state)
+    _write_atomically(path, lambda file: torch.save(payload, file))
+    return path
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
+    """``write(file)`` into a temp file beside ``path``, fsynced, then renamed over ``path``;
+    raises ``CheckpointError`` with one line if it cannot."""
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +99,7 @@ def save_checkpoint(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
         ) as tmp:
             tmp_name = tmp.name
-            torch.save(payload, tmp)
+            write(tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
         # Temp files are private (0600); a checkpoint is an ordinary file like any other.
@@ -96,7 +113,64 @@ def save_checkpoint(
             raise
         reason = getattr(error, "strerror", None) or (str(error).splitlines() or ["failed"])[0]
         raise CheckpointError(f"cannot save {path}: {reason}") from None
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with its numpy arrays as tensors, which ``weights_only`` loading accepts."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value)).clone()
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _from_storable(value: Any) -> Any:
+    """The inverse of ``_storable``: tensors back to numpy arrays."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _from_storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_storable(v) for v in value]
+    return value
+
+
+def trainer_state(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The trainer's saved state in a checkpoint's contents, numpy arrays restored; None if
+    the checkpoint has none (shipped agents, checkpoints of earlier versions)."""
+    state = payload.get("trainer")
+    return _from_storable(state) if isinstance(state, dict) else None
+
+
+def replay_path(checkpoint: str | Path) -> Path:
+    """Where the replay memory of ``checkpoint`` is kept: ``run.replay.npz`` beside ``run.pt``."""
+    return Path(checkpoint).with_suffix(".replay.npz")
+
+
+def save_replay(checkpoint: str | Path, replay: ReplayBuffer) -> Path:
+    """Write the replay memory beside ``checkpoint``, compressed (frames compress ~10-fold),
+    atomically as checkpoints are."""
+    path = replay_path(checkpoint)
+    _write_atomically(path, lambda file: np.savez_compressed(file, **replay.state_dict()))
     return path
+
+
+def load_replay(checkpoint: str | Path, replay: ReplayBuffer) -> bool:
+    """Refill ``replay`` from the memory saved beside ``checkpoint``; False if none is there.
+    A file that cannot be used raises ``CheckpointError`` and leaves ``replay`` as it was."""
+    path = replay_path(checkpoint)
+    if not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            state = {name: saved[name] for name in saved.files}
+        replay.load_state_dict(state)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        first_line = (str(error).strip().splitlines() or ["unreadable"])[0]
+        raise CheckpointError(f"{path}: cannot use this replay memory ({first_line})") from None
+    return True
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

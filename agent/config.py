@@ -23,7 +23,8 @@ class DQNConfig:
     """Every knob of a DQN run. Steps count environment steps unless they say otherwise."""
 
     total_steps: int = 100_000  # default length of `train` when --steps is not given
-    network: str = "mlp"  # mlp | fruit_conv | nature_cnn
+    algorithm: str = "dqn"  # dqn | pqn
+    network: str = "mlp"  # mlp | fruit_conv | nature_cnn | nature_cnn_ln (LayerNorm, for PQN)
     hidden_sizes: tuple[int, ...] = (256, 256)  # mlp only
     dueling: bool = False
     learning_rate: float = 1e-4
@@ -48,12 +49,25 @@ class DQNConfig:
     eval_episodes: int = 10
     save_every: int = 0  # env steps between checkpoints (0: only at the end)
     grid_size: int = 15  # fruit catch only
+    # PQN only (algorithm: pqn): rollouts of num_envs x rollout_steps, learned from in
+    # update_epochs passes of minibatches each, against Q(lambda) returns; no replay memory,
+    # no target network; the learning rate falls linearly to 0 at total_steps if anneal_lr.
+    num_envs: int = 8
+    rollout_steps: int = 128
+    update_epochs: int = 4
+    minibatches: int = 4
+    q_lambda: float = 0.65
+    anneal_lr: bool = False
 
     def __post_init__(self) -> None:
         for name, low, high in _RANGES:
             value = getattr(self, name)
             if not (low <= value <= high):
                 raise ConfigError(f"{name}: {value!r} is out of range [{low}, {high}]")
+        if self.algorithm not in ALGORITHMS:
+            raise ConfigError(
+                f"algorithm: {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}"
+            )
         if self.network not in NETWORKS:
             raise ConfigError(f"network: {self.network!r} is not one of {', '.join(NETWORKS)}")
         if not self.hidden_sizes or any(size < 1 for size in self.hidden_sizes):
@@ -62,7 +76,8 @@ class DQNConfig:
             raise ConfigError("epsilon_end must not exceed epsilon_start")
 
 
-NETWORKS = ("mlp", "fruit_conv", "nature_cnn")
+ALGORITHMS = ("dqn", "pqn")
+NETWORKS = ("mlp", "fruit_conv", "nature_cnn", "nature_cnn_ln")
 _BIG = 10**12
 _RANGES = (
     ("total_steps", 1, _BIG),
@@ -85,6 +100,11 @@ _RANGES = (
     ("eval_episodes", 1, 100_000),
     ("save_every", 0, _BIG),
     ("grid_size", 4, 256),
+    ("num_envs", 1, 4096),
+    ("rollout_steps", 1, 1_000_000),
+    ("update_epochs", 1, 1_000),
+    ("minibatches", 1, 1_000_000),
+    ("q_lambda", 0.0, 1.0),
 )
 _FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FIELDS = {f.name: f for f in dataclasses.fields(DQNConfig)}

@@ -46,10 +46,15 @@ def _run_head(head: nn.Module, features: torch.Tensor) -> torch.Tensor:
     return run_layers(head, features) if isinstance(head, nn.Sequential) else head(features)
 
 
-def _head(in_features: int, n_actions: int, hidden: int, dueling: bool) -> nn.Module:
+def _head(
+    in_features: int, n_actions: int, hidden: int, dueling: bool, layer_norm: bool = False
+) -> nn.Module:
     if dueling:
         return DuelingHead(in_features, n_actions, hidden)
-    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_actions))
+    norm = [nn.LayerNorm(hidden)] if layer_norm else []
+    return nn.Sequential(
+        nn.Linear(in_features, hidden), *norm, nn.ReLU(), nn.Linear(hidden, n_actions)
+    )
 
 
 class QNetwork(nn.Module):
@@ -104,22 +109,36 @@ class FruitConvQNetwork(QNetwork):
 
 
 class NatureQNetwork(QNetwork):
-    """Mnih et al. 2015: 32@8x8/4, 64@4x4/2, 64@3x3/1, dense 512, over 4 stacked 84x84 frames."""
+    """Mnih et al. 2015: 32@8x8/4, 64@4x4/2, 64@3x3/1, dense 512, over 4 stacked 84x84 frames.
 
-    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, dueling: bool = False) -> None:
+    ``layer_norm`` puts a LayerNorm after every hidden layer (before its ReLU), as PQN does
+    (Gallici et al. 2024): it is what keeps Q-learning stable without a target network.
+    """
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, ...],
+        n_actions: int,
+        dueling: bool = False,
+        layer_norm: bool = False,
+    ) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(obs_shape[0], 32, 8, stride=4),
-            nn.ReLU(),
-            nn.Conv2d(32, 64, 4, stride=2),
-            nn.ReLU(),
-            nn.Conv2d(64, 64, 3, stride=1),
-            nn.ReLU(),
-            nn.Flatten(),
-        )
-        with torch.no_grad():
-            width = self.features(torch.zeros(1, *obs_shape)).shape[1]
-        self.head = _head(width, n_actions, 512, dueling)
+        layers: list[nn.Module] = []
+        channels, size = obs_shape[0], obs_shape[-1]
+        for out, kernel, stride in ((32, 8, 4), (64, 4, 2), (64, 3, 1)):
+            size = (size - kernel) // stride + 1
+            layers.append(nn.Conv2d(channels, out, kernel, stride=stride))
+            layers += [nn.LayerNorm([out, size, size])] if layer_norm else []
+            layers.append(nn.ReLU())
+            channels = out
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.head = _head(channels * size * size, n_actions, 512, dueling, layer_norm)
+        if layer_norm:
+            # PQN's initialisation (CleanRL's layer_init): orthogonal weights, gain sqrt(2).
+            for layer in self.modules():
+                if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                    nn.init.orthogonal_(layer.weight, math.sqrt(2))
+                    nn.init.zeros_(layer.bias)
 
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:
         """uint8 frames as the first convolution takes them: in the dtype autocast would cast
@@ -185,6 +204,6 @@ def build_q_network(
         return MLPQNetwork(obs_shape, n_actions, hidden_sizes, dueling)
     if kind == "fruit_conv":
         return FruitConvQNetwork(obs_shape, n_actions, dueling)
-    if kind == "nature_cnn":
-        return NatureQNetwork(obs_shape, n_actions, dueling)
+    if kind in ("nature_cnn", "nature_cnn_ln"):
+        return NatureQNetwork(obs_shape, n_actions, dueling, layer_norm=kind == "nature_cnn_ln")
     raise ValueError(f"unknown network {kind!r}")

@@ -160,8 +160,55 @@ class ReplayBuffer:
         self.transitions += int((~final).sum())
         self._since = np.where(final, -1, since)
 
+    _ARRAYS = (
+        "frames",
+        "action",
+        "reward",
+        "terminated",
+        "starts_transition",
+        "demo",
+        "since_start",
+    )
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The memory's contents (the entries held, not the empty rest) and counters, as
+        numpy arrays: what ``save_replay`` writes."""
+        held = slice(0, self.size)
+        state = {name: getattr(self, name)[held] for name in self._ARRAYS}
+        counters = (self.capacity, self.num_envs, self.pos, self.size, self.transitions)
+        state["counters"] = np.array(counters, dtype=np.int64)
+        state["in_episode"] = np.array(self._in_episode)
+        state["since"] = self._since
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Refill the memory from ``state_dict()`` of a memory of the same shape."""
+        capacity, num_envs, pos, size, transitions = (int(v) for v in state["counters"])
+        if (capacity, num_envs) != (self.capacity, self.num_envs):
+            raise ValueError(
+                f"saved memory holds {capacity:,} entries of {num_envs} env(s), "
+                f"this one {self.capacity:,} of {self.num_envs}"
+            )
+        for name in self._ARRAYS:
+            saved = state[name]
+            if saved.shape[1:] != getattr(self, name).shape[1:] or len(saved) != size:
+                raise ValueError(f"saved memory's {name} has shape {saved.shape}")
+        for name in self._ARRAYS:
+            getattr(self, name)[:size] = state[name]
+        self.pos, self.size, self.transitions = pos, size, transitions
+        self._in_episode = bool(state["in_episode"])
+        self._since = np.array(state["since"], dtype=np.int64)
+
     def end_episode(self) -> None:
-        """Forget the running episode, e.g. after the env was reset without a final transition."""
+        """Forget the running episode, e.g. after the env was reset without a final transition;
+        in a lockstep memory, every stream's."""
+        if self.num_envs > 1:
+            if self.size:  # the newest entry of each stream, which no next one follows now
+                self.starts_transition[
+                    (self.pos - 1 - np.arange(self.num_envs)) % self.capacity
+                ] = False
+            self._since[:] = -1
+            return
         if self._in_episode and self.size:
             # The newest entry's next observation was never stored; without this it would be
             # paired with the next episode's first frame. It stays as a final observation.

@@ -19,12 +19,17 @@ from agent.checkpoint import (
     CheckpointError,
     checkpoint_config,
     load_into,
+    load_replay,
     read_checkpoint,
+    replay_path,
     save_checkpoint,
+    save_replay,
+    trainer_state,
 )
 from agent.config import DQNConfig
 from agent.device import describe_machine
 from agent.dqn import DQNLearner
+from agent.pqn import PQNTrainer
 from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
 from agent.vector_trainer import VectorTrainer
 from game.registry import GameSpec
@@ -142,16 +147,25 @@ def train(
     stop_at: float | None = None,
     progress: bool = True,
     stream: TextIO = sys.stderr,
-    envs: int = 1,
+    envs: int | None = None,
+    snapshot_every: int = 0,
+    keep_replay: bool = False,
 ) -> TrainResult:
     """Train for ``steps`` env steps (or until a greedy evaluation reaches ``stop_at``).
 
     ``envs`` > 1 steps that many envs together (the game's vector env), so a run may go up to
-    ``envs - 1`` steps past ``steps``. Saves every ``config.save_every`` steps, at the end and
-    on Ctrl+C; metrics go to a CSV beside the checkpoint.
+    ``envs - 1`` steps past ``steps``; PQN (``config.algorithm``) always does, ``config.num_envs``
+    of them unless ``envs`` says, and goes on to the end of its rollout. Saves every
+    ``config.save_every`` steps, at the end and on Ctrl+C; metrics go to a CSV beside the
+    checkpoint. ``snapshot_every`` keeps a copy of the checkpoint every that many steps, named
+    for its step (``run-1000000.pt`` beside ``run.pt``), for scoring the run along the way.
+    ``keep_replay`` writes the replay memory beside each save (``run.replay.npz``); a resume
+    finds it there, so the resumed run trains as if it had never stopped.
     """
-    trainer: Trainer | VectorTrainer
-    if envs > 1:
+    trainer: Trainer | VectorTrainer | PQNTrainer
+    if config.algorithm == "pqn":
+        trainer = PQNTrainer(game, config, device, envs, seed=seed)
+    elif envs is not None and envs > 1:
         trainer = VectorTrainer(game, config, device, envs, seed=seed)
     else:
         trainer = Trainer(game, config, device, seed=seed)
@@ -159,6 +173,20 @@ def train(
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
         trainer.continue_counting(payload["counters"])
+        replay = getattr(trainer, "replay", None)
+        kept = replay is not None and load_replay(resume, replay)
+        state = trainer_state(payload)
+        if state is not None:
+            trainer.load_state_dict(state, replay_kept=kept)
+        if progress:
+            memory = (
+                f"replay memory of {replay.transitions:,} transitions from {replay_path(resume)}"
+                if kept
+                else "an empty replay memory, refilled before learning"
+                if replay is not None
+                else "no replay memory"
+            )
+            stream.write(f"resumed {resume} at step {trainer.global_step:,}, with {memory}\n")
         earlier = payload.get("info", {}).get("train_seconds")
         earlier_seconds = float(earlier) if isinstance(earlier, (int, float)) else 0.0
     metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))
@@ -170,7 +198,7 @@ def train(
     first_step = trainer.global_step  # a resumed run counts on from its checkpoint's step
     end_step = first_step + steps
 
-    def save() -> None:
+    def save(path: Path = save_path) -> None:
         counters = {
             "global_step": trainer.global_step,
             "episode": trainer.episode,
@@ -181,10 +209,14 @@ def train(
             "seed": seed,
             "train_seconds": round(earlier_seconds + time.perf_counter() - start, 1),
             "hardware": describe_machine(device),
-            "envs": envs,
+            "envs": getattr(trainer, "num_envs", 1),
         }
-        save_checkpoint(save_path, game.key, trainer.learner, counters, info)
-        result.checkpoint = str(save_path)
+        state = trainer.state_dict()
+        save_checkpoint(path, game.key, trainer.learner, counters, info, trainer_state=state)
+        if path == save_path:
+            if keep_replay and getattr(trainer, "replay", None) is not None:
+                save_replay(save_path, trainer.replay)
+            result.checkpoint = str(save_path)
 
     restore_sigterm = _sigterm_as_interrupt()
     try:
@@ -224,6 +256,9 @@ def train(
                 before, trainer.global_step, config.save_every
             ):
                 save()
+            if multiples_crossed(before, trainer.global_step, snapshot_every):
+                stem = f"{save_path.stem}-{trainer.global_step}"
+                save(save_path.with_name(stem + save_path.suffix))
             bar.update(lambda: _progress_text(trainer, start, first_step, end_step))
     except KeyboardInterrupt:
         result.interrupted = True

@@ -17,6 +17,7 @@ from agent.config import DQNConfig
 from agent.dqn import DQNLearner, linear_epsilon
 from agent.replay import ReplayBuffer
 from game.registry import GameSpec
+from game.snapshot import env_state, restore_env_state
 
 RECENT_EPISODES = 100  # window of the "mean return" statistic
 
@@ -118,11 +119,14 @@ class StepReport:
 
 
 class StepCounting:
-    """What every trainer counts: env steps that learned (the schedule's clock) and episodes."""
+    """What every trainer counts: env steps that learned (the schedule's clock) and episodes,
+    and the state that lets a stopped run go on."""
 
     config: DQNConfig
     global_step: int
     episode: int
+    rng: np.random.Generator
+    recent_returns: deque[float]
 
     @property
     def scheduled_epsilon(self) -> float:
@@ -132,6 +136,23 @@ class StepCounting:
         """Take up a checkpoint's step and episode counters (so its schedule goes on)."""
         self.global_step = int(counters.get("global_step", self.global_step))
         self.episode = int(counters.get("episode", self.episode))
+
+    def state_dict(self) -> dict:
+        """What a checkpoint needs, beyond the learner, the counters and the replay memory,
+        for the run to go on as if it had never stopped: here the random generators and the
+        recent returns; trainers that can also keep their games mid-play add them."""
+        return {
+            "rng": self.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state().numpy(),
+            "recent_returns": list(self.recent_returns),
+        }
+
+    def load_state_dict(self, state: dict, replay_kept: bool) -> None:
+        """Go on from ``state_dict()``'s state; ``replay_kept`` says whether the replay memory
+        saved with it was loaded too."""
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(torch.as_tensor(np.asarray(state["torch_rng"], dtype=np.uint8)))
+        self.recent_returns.extend(float(r) for r in state["recent_returns"])
 
 
 class Trainer(StepCounting):
@@ -236,6 +257,30 @@ class Trainer(StepCounting):
         if self.global_step % c.target_update_interval == 0:
             self.learner.sync_target()
         return loss
+
+    def state_dict(self) -> dict:
+        """Also the game mid-play and the running episode: a resumed run goes on exactly."""
+        return {
+            **super().state_dict(),
+            "env": env_state(self.env),
+            "obs": np.asarray(self.obs),
+            "episode_return": self.episode_return,
+            "env_steps": self.env_steps,
+            "stored_last_step": self._stored_last_step,
+        }
+
+    def load_state_dict(self, state: dict, replay_kept: bool) -> None:
+        """Without the replay memory it was saved with (``replay_kept`` false), the running
+        episode is not joined to the empty memory. A state saved by a trainer that kept no
+        game mid-play (several envs, PQN) leaves this one's fresh game as it is."""
+        super().load_state_dict(state, replay_kept)
+        if "env" not in state:
+            return
+        restore_env_state(self.env, state["env"])
+        self.obs = np.asarray(state["obs"]).copy()
+        self.episode_return = float(state["episode_return"])
+        self.env_steps = int(state["env_steps"])
+        self._stored_last_step = bool(state["stored_last_step"]) and replay_kept
 
     def restart_episode(self) -> None:
         """Abandon the running episode (its return is not counted) and start a new one."""

@@ -41,6 +41,26 @@ class VectorStepReport:
     epsilon: float
 
 
+class GameOverTally:
+    """Adds up each env's unclipped score and reports the whole games that end. A lost life
+    terminates (for bootstrapping) but only a game over ends an episode; an env whose game
+    ended autoresets on its next step, which ignores the action and scores nothing."""
+
+    def __init__(self, num_envs: int) -> None:
+        self.returns = np.zeros(num_envs)  # of the games running
+        self.resetting = np.zeros(num_envs, dtype=bool)  # envs whose next step is an autoreset
+
+    def update(self, reward: np.ndarray, done: np.ndarray, info: dict) -> list[float]:
+        """Count one vector step; returns the scores of the games it ended."""
+        playing = ~self.resetting
+        self.returns += np.where(playing, reward, 0.0)
+        game_over = playing & info.get("game_over", done)
+        finished = [float(r) for r in self.returns[game_over]]
+        self.returns[game_over] = 0.0
+        self.resetting = game_over
+        return finished
+
+
 class VectorTrainer(StepCounting):
     """DQN on ``num_envs`` copies of one game stepped together: vector env, interleaved replay
     memory, learner, counters. Headless: it shows no frames."""
@@ -71,9 +91,19 @@ class VectorTrainer(StepCounting):
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self.obs, _ = self.envs.reset(seed=seed)  # sub-env i is seeded seed + i
-        self._returns = np.zeros(num_envs)  # of the games running, unclipped
-        self._resetting = np.zeros(num_envs, dtype=bool)  # envs whose next step is an autoreset
+        self._tally = GameOverTally(num_envs)
         self._evaluator = Evaluator(game, config)
+
+    def continue_counting(self, counters: dict[str, int]) -> None:
+        """Take up a checkpoint's counters. The games start afresh (a vector env cannot be
+        saved mid-play), seeded from the step, so a resumed run is repeatable."""
+        super().continue_counting(counters)
+        self.obs, _ = self.envs.reset(seed=self.seed + self.global_step)
+        self._tally = GameOverTally(self.num_envs)
+
+    def load_state_dict(self, state: dict, replay_kept: bool) -> None:
+        super().load_state_dict(state, replay_kept)
+        self.replay.end_episode()  # the saved streams' games did not go on
 
     def step(self) -> VectorStepReport:
         """Step every env once with epsilon-greedy actions, remember, learn as due."""
@@ -85,16 +115,12 @@ class VectorTrainer(StepCounting):
         stored_reward = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
         # An env that autoresets on this step ignored its action: its observation was its
         # episode's final one, stored to bootstrap from, starting no transition.
-        self.replay.add_lockstep(self.obs, actions, stored_reward, terminated, self._resetting)
-        playing = ~self._resetting
-        self._returns += np.where(playing, reward, 0.0)
-        # A lost life terminates (for bootstrapping) but only a game over ends an episode.
-        game_over = playing & info.get("game_over", terminated | truncated)
-        finished = tuple(float(r) for r in self._returns[game_over])
-        self._returns[game_over] = 0.0
+        self.replay.add_lockstep(
+            self.obs, actions, stored_reward, terminated, self._tally.resetting
+        )
+        finished = tuple(self._tally.update(reward, terminated | truncated, info))
         self.recent_returns.extend(finished)
         self.episode += len(finished)
-        self._resetting = game_over
         self.obs = next_obs
 
         before = self.global_step

@@ -42,10 +42,9 @@ class GameSpec:
     make_vector: Callable[..., gym.vector.VectorEnv] | None = field(default=None, repr=False)
     # A vector version for training (`train --envs N`), with the training aids of
     # ``make_env(train=True)``, autoreset NEXT_STEP and ``info["game_over"]``; its observations
-    # must match ``make_env``'s, which plays and evaluates the agent it trains.
-    make_train_vector: Callable[[int], gym.vector.VectorEnv] | None = field(
-        default=None, repr=False
-    )
+    # must match ``make_env``'s, which plays and evaluates the agent it trains. It takes the
+    # number of envs and, optionally, ``num_threads`` to step them on (0: the machine's cores).
+    make_train_vector: Callable[..., gym.vector.VectorEnv] | None = field(default=None, repr=False)
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
         """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people."""
@@ -72,8 +71,8 @@ def _make_breakout(*, train: bool, human: bool) -> gym.Env:
     return make_breakout(frame_skip=1 if human else 4, terminal_on_life_loss=train)
 
 
-def _make_breakout_train_vector(num_envs: int) -> gym.vector.VectorEnv:
-    return make_breakout_vector(num_envs, train=True)
+def _make_breakout_train_vector(num_envs: int, num_threads: int = 0) -> gym.vector.VectorEnv:
+    return make_breakout_vector(num_envs, train=True, num_threads=num_threads)
 
 
 GAMES: dict[str, GameSpec] = {

@@ -13,6 +13,18 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 # 2-core machine and makes them 10x slower. Read once, when numpy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small batches run fastest on one thread, and two spin badly on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -138,9 +138,9 @@ def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, m
     monkeypatch.setattr(
         runs,
         "save_checkpoint",
-        lambda path, game, learner, counters, info: (
+        lambda path, game, learner, counters, info, **kwargs: (
             saved_at.append((counters["global_step"], info["envs"])),
-            save(path, game, learner, counters, info),
+            save(path, game, learner, counters, info, **kwargs),
         ),
     )
     result = runs.train(

@@ -1,0 +1,158 @@
+"""PQN: Q(lambda) returns as the paper defines them, one iteration's rollout and updates, and
+agents that play, score and resume as DQN's do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agent import runs
+from agent.checkpoint import read_checkpoint
+from agent.config import ConfigError, load_config
+from agent.networks import NatureQNetwork, build_q_network
+from agent.pqn import PQNTrainer, q_lambda_returns
+from game.registry import GAMES
+
+CPU = torch.device("cpu")
+BREAKOUT = GAMES["breakout"]
+PQN_CONFIG = "agent/configs/breakout_pqn.yaml"
+SMALL = {
+    "num_envs": 2,
+    "rollout_steps": 16,
+    "update_epochs": 2,
+    "minibatches": 2,
+    "total_steps": 320,
+    "epsilon_decay_steps": 100,
+    "eval_episodes": 1,
+}
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _slow_returns(rewards, terminated, truncated, valid, values, gamma, lam):
+    """The recursion written out one env and one step at a time."""
+    steps, envs = rewards.shape
+    returns = np.zeros((steps, envs))
+    for env in range(envs):
+        for t in reversed(range(steps)):
+            following_is_same_game = t + 1 < steps and valid[t + 1, env] and not truncated[t, env]
+            if following_is_same_game:
+                ahead = lam * returns[t + 1, env] + (1 - lam) * values[t + 1, env]
+            else:
+                ahead = values[t + 1, env]
+            returns[t, env] = rewards[t, env] + gamma * (not terminated[t, env]) * ahead
+    return returns
+
+
+def test_q_lambda_returns_follow_the_recursion():
+    rng = np.random.default_rng(0)
+    steps, envs = 12, 3
+    rewards = rng.choice([0.0, 1.0], (steps, envs)).astype(np.float32)
+    terminated = rng.random((steps, envs)) < 0.2
+    truncated = np.zeros((steps, envs), dtype=bool)
+    truncated[5, 1] = True
+    valid = np.ones((steps, envs), dtype=bool)
+    valid[6, 1] = False  # the autoreset step after the truncation
+    values = rng.normal(size=(steps + 1, envs)).astype(np.float32)
+    got = q_lambda_returns(rewards, terminated, truncated, valid, values, 0.9, 0.65)
+    want = _slow_returns(rewards, terminated, truncated, valid, values, 0.9, 0.65)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_lambda_zero_is_one_step_q_learning_and_one_is_the_discounted_return():
+    rewards = np.array([[1.0], [0.0], [2.0]], dtype=np.float32)
+    flags = np.zeros((3, 1), dtype=bool)
+    valid = np.ones((3, 1), dtype=bool)
+    values = np.array([[5.0], [4.0], [3.0], [10.0]], dtype=np.float32)
+    one_step = q_lambda_returns(rewards, flags, flags, valid, values, 0.5, 0.0)
+    np.testing.assert_allclose(one_step[:, 0], [1 + 0.5 * 4, 0 + 0.5 * 3, 2 + 0.5 * 10])
+    monte_carlo = q_lambda_returns(rewards, flags, flags, valid, values, 0.5, 1.0)
+    np.testing.assert_allclose(
+        monte_carlo[:, 0], [1 + 0.5 * 0 + 0.25 * 2 + 0.125 * 10, 0.5 * 2 + 0.25 * 10, 7.0]
+    )
+    terminated = flags.copy()
+    terminated[1, 0] = True  # no value flows back past a terminal step
+    cut = q_lambda_returns(rewards, terminated, flags, valid, values, 0.5, 1.0)
+    np.testing.assert_allclose(cut[:2, 0], [1 + 0.5 * 0, 0.0])
+
+
+def test_the_layer_norm_network_normalises_every_hidden_layer():
+    network = build_q_network("nature_cnn_ln", (4, 84, 84), 4)
+    norms = [m for m in network.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert [tuple(n.normalized_shape) for n in norms] == [
+        (32, 20, 20),
+        (64, 9, 9),
+        (64, 7, 7),
+        (512,),
+    ]
+    q = network(torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8))
+    assert q.shape == (3, 4) and torch.isfinite(q).all()
+    # Without LayerNorm the layers keep the names the shipped Breakout agent was saved with.
+    plain = NatureQNetwork((4, 84, 84), 4).state_dict()
+    shipped = read_checkpoint("saves/breakout.pt")["online"]
+    assert {k: tuple(v.shape) for k, v in plain.items()} == {
+        k: tuple(v.shape) for k, v in shipped.items()
+    }
+
+
+def test_pqn_config_values_are_checked():
+    with pytest.raises(ConfigError, match="algorithm"):
+        load_config("breakout", None, {"algorithm": "ppo"})
+    with pytest.raises(ConfigError, match="q_lambda"):
+        load_config("breakout", PQN_CONFIG, {"q_lambda": 1.5})
+
+
+def test_one_iteration_plays_the_rollout_then_learns_from_it():
+    config = load_config("breakout", PQN_CONFIG, SMALL)
+    trainer = PQNTrainer(BREAKOUT, config, CPU, seed=2)
+    before = [p.detach().clone() for p in trainer.learner.online.parameters()]
+    report = trainer.step()
+    assert report.global_step == trainer.global_step == 2 * 16
+    assert trainer.learner.updates == 2 * 2
+    after = list(trainer.learner.online.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    # Every stored action is one the games took, and the learning rate anneals towards zero.
+    assert set(np.unique(trainer._actions)) <= set(range(4))
+    trainer.step()
+    rate = trainer.learner.optimizer.param_groups[0]["lr"]
+    assert rate == pytest.approx(config.learning_rate * (1 - 32 / 320))
+    trainer.close()
+
+
+def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
+    config = load_config("breakout", PQN_CONFIG, SMALL)
+
+    def train(name, steps, resume=None):
+        runs.train(
+            BREAKOUT,
+            config,
+            CPU,
+            seed=4,
+            steps=steps,
+            save_path=tmp_path / f"{name}.pt",
+            resume=resume,
+            progress=False,
+        )
+        return read_checkpoint(tmp_path / f"{name}.pt")
+
+    first = train("first", 64)
+    assert first["network"]["kind"] == "nature_cnn_ln"
+    assert first["counters"]["global_step"] == 64
+    assert first["config"]["algorithm"] == "pqn"
+    learner, _, _ = runs.load_agent(BREAKOUT, tmp_path / "first.pt", CPU)
+    obs = np.random.default_rng(0).integers(0, 256, (2, 4, 84, 84), dtype=np.uint8)
+    with torch.no_grad():
+        saved_net = build_q_network("nature_cnn_ln", (4, 84, 84), 4)
+        saved_net.load_state_dict(first["online"])
+        want = saved_net(torch.as_tensor(obs)).numpy()
+    np.testing.assert_allclose(learner.q_values(obs), want, rtol=1e-5, atol=1e-5)
+    returns = runs.evaluate(BREAKOUT, tmp_path / "first.pt", CPU, episodes=1, seed=0)
+    assert returns.shape == (1,)
+
+    again = [train(f"again{i}", 64, resume=tmp_path / "first.pt") for i in range(2)]
+    assert again[0]["counters"]["global_step"] == 128
+    for key, tensor in again[0]["online"].items():
+        assert torch.equal(tensor, again[1]["online"][key])
+        assert not torch.equal(tensor, first["online"][key])
