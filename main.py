@@ -101,7 +101,31 @@ def build_parser() -> ArgumentParser:
     export.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
     export.add_argument("--seed", type=int, default=0)
     export.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+
+    plot = sub.add_parser(
+        "plot",
+        help="draw learning curves from training metrics CSVs (or a campaign record) into a PNG",
+        description="Draw learning curves into a PNG: each RUN.metrics.csv that `train` wrote "
+        "(episode returns, their running mean and the greedy evaluations against env steps; "
+        "several runs overlaid), or one campaign record (assets/campaign/breakout.csv). "
+        "Example: main.py plot runs/a.metrics.csv runs/b.metrics.csv --out curves.png",
+    )
+    plot.add_argument("csv", type=Path, nargs="+", help="metrics CSVs, or one campaign record")
+    plot.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    plot.add_argument("--title", help="the picture's title")
     return parser
+
+
+def run_plot(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    from agent.plots import PlotError, plot_files
+
+    try:
+        out = plot_files(args.csv, args.out, args.title)
+    except PlotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
 
 
 def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
@@ -271,7 +295,13 @@ def _device(name: str, parser: ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"train": run_train, "eval": run_eval, "record": run_record, "export": run_export}
+    commands = {
+        "train": run_train,
+        "eval": run_eval,
+        "record": run_record,
+        "export": run_export,
+        "plot": run_plot,
+    }
     if args.command is None:
         from ui.app import run_app
 

@@ -1,0 +1,73 @@
+"""`main.py plot`: learning curves from training metrics and from the campaign record."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent.plots import PlotError, plot_files, running_mean
+from tests.test_cli import assert_one_line_error, call_main
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import campaign  # noqa: E402
+
+
+def _metrics(path: Path, returns: list[float], evals: dict[int, float]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["kind", "global_step", "seconds", "episode", "return", "eval_mean"])
+        for episode, value in enumerate(returns, start=1):
+            writer.writerow(["episode", episode * 10, episode, episode, value, ""])
+        for step, mean in evals.items():
+            writer.writerow(["eval", step, step / 10, "", "", mean])
+    return path
+
+
+def test_running_mean_averages_up_to_the_window():
+    values = np.array([1.0, 3.0, 5.0, 7.0])
+    np.testing.assert_allclose(running_mean(values, window=2), [1.0, 2.0, 4.0, 6.0])
+    np.testing.assert_allclose(running_mean(values, window=100), [1.0, 2.0, 3.0, 4.0])
+
+
+def test_plot_draws_several_runs_into_a_png(tmp_path, capsys):
+    a = _metrics(tmp_path / "a.metrics.csv", [0, 1, 2, 3, 4], {50: 3.5})
+    b = _metrics(tmp_path / "b.metrics.csv", [4, 3, 2], {})
+    code, _, err = call_main(["plot", str(a), str(b), "--out", str(tmp_path / "c.png")], capsys)
+    assert code == 0, err
+    with Image.open(tmp_path / "c.png") as image:
+        assert image.format == "PNG"
+        pixels = np.asarray(image.convert("RGB"))
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 500
+    assert (pixels != 255).any(axis=2).mean() > 0.02  # something was drawn
+
+
+def test_a_campaign_record_is_drawn_against_steps_and_hours(tmp_path):
+    record = tmp_path / "campaign.csv"
+    with open(record, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, campaign.COLUMNS)
+        writer.writeheader()
+        for chunk, (steps, hours, score) in enumerate([(1e6, 1.0, 20.0), (2e6, 2.0, 60.0)]):
+            writer.writerow({"chunk": chunk, "env_steps": int(steps), "hours": hours,
+                             "score_mean": score, "score_std": 5.0})  # fmt: skip
+    plot_files([record], tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").stat().st_size > 10_000
+    reached = campaign.hours_to_levels(record)
+    assert reached == {"human level (31.8)": (2.0, 2_000_000), "100": None}
+
+
+def test_files_that_are_not_metrics_get_one_line(tmp_path, capsys):
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b\n1,2\n", encoding="utf-8")
+    code, _, err = call_main(["plot", str(junk), "--out", str(tmp_path / "x.png")], capsys)
+    assert code == 1
+    assert_one_line_error(err)
+    with pytest.raises(PlotError, match="no such|cannot read"):
+        plot_files([tmp_path / "missing.csv"], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
