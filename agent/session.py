@@ -48,7 +48,13 @@ from agent.channels import (
     Snapshot,
     Step,
 )
-from agent.checkpoint import CheckpointError, load_into, save_checkpoint
+from agent.checkpoint import (
+    CheckpointError,
+    load_into,
+    network_signature,
+    read_checkpoint,
+    save_checkpoint,
+)
 from agent.config import ConfigError, DQNConfig
 from agent.device import describe_device
 from agent.human_play import TAKEOVER_IDLE_S, Takeover
@@ -289,15 +295,23 @@ class TrainingSession:
         self._say(f"saved {_short(saved)}")
 
     def _load(self, path: Path, if_fresh: bool) -> None:
-        trainer = self._trainer
-        assert trainer is not None
-        if if_fresh and (trainer.learner.updates > 0 or self._loaded):
+        assert self._trainer is not None
+        if if_fresh and (self._trainer.learner.updates > 0 or self._loaded):
             return
+        trainer = None
         try:
-            payload = load_into(path, self.game.key, trainer.learner)
+            payload = read_checkpoint(path)
+            trainer = self._trainer_shaped_for(payload, path)
+            # Another algorithm's optimizer state (PQN's RAdam) does not carry over to DQN's.
+            same_algorithm = payload["config"].get("algorithm", "dqn") == "dqn"
+            load_into(path, self.game.key, trainer.learner, same_algorithm, payload)
         except CheckpointError as error:
+            if trainer is not None and trainer is not self._trainer:
+                trainer.close()
             self._say(str(error))
             return
+        if trainer is not self._trainer:
+            self._replace_trainer(trainer)
         # Exploration carries on where the checkpoint's own schedule had reached, not from
         # this window's default schedule at the same step.
         saved = payload.get("config", {})
@@ -316,6 +330,36 @@ class TrainingSession:
         self._view.forget_progress()
         self._say(f"loaded {_short(path)} (trained {trainer.global_step:,} steps)")
         self._publish(frame=True)
+
+    def _trainer_shaped_for(self, payload: dict, path: Path) -> Trainer:
+        """The session's trainer if its network has the checkpoint's shape; else a new trainer
+        whose network does (an agent trained with LayerNorm by PQN, a different width), with
+        the session's other settings. The old one stays until the load has succeeded."""
+        trainer = self._trainer
+        assert trainer is not None
+        saved = payload["network"]
+        if payload["game"] != self.game.key or saved == network_signature(trainer.learner):
+            return trainer  # load_into explains a wrong game
+        try:
+            config = dataclasses.replace(
+                self.config,
+                network=saved["kind"],
+                hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,
+                dueling=bool(saved["dueling"]),
+            )
+            return Trainer(self.game, config, self.device, seed=self.seed)
+        except (ConfigError, KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{path}: a network this app cannot build ({error})") from None
+
+    def _replace_trainer(self, trainer: Trainer) -> None:
+        """Play on with ``trainer`` in place of the session's trainer, which is closed."""
+        old = self._trainer
+        self._trainer, self.config = trainer, trainer.config
+        if self._play is not None:
+            self._play.trainer = trainer
+        if old is not None:
+            with contextlib.suppress(Exception):  # closing is best effort
+                old.close()
 
     # -- publishing ---------------------------------------------------------------------------
 

@@ -1,0 +1,67 @@
+"""The window's session loads agents whose network differs from the game's default one (a PQN
+agent with LayerNorm, a checkpoint of another width) and plays them; a bad one changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agent.channels import Load, Mode, Pause, Step
+from agent.checkpoint import save_checkpoint
+from agent.config import load_config
+from agent.pqn import PQNLearner
+from agent.session import TrainingSession
+from game.registry import GAMES
+from tests.support import SMALL, wait_for
+
+CPU = torch.device("cpu")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_a_pqn_agent_loads_into_the_window_and_its_q_values_show(tmp_path):
+    pqn_config = load_config("breakout", "agent/configs/breakout_pqn.yaml")
+    learner = PQNLearner((4, 84, 84), 4, pqn_config, CPU)
+    counters = {"global_step": 1234, "episode": 5, "updates": 7}
+    save_checkpoint(tmp_path / "breakout-pqn.pt", "breakout", learner, counters)
+    config = load_config("breakout", overrides=SMALL["breakout"])
+    session = TrainingSession(GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True)
+    session.start()
+    try:
+        wait_for(session, lambda s: s.ready)
+        session.send(Load(tmp_path / "breakout-pqn.pt"))
+        loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
+        assert loaded.global_step == 1234 and "breakout-pqn.pt" in loaded.agent_source
+        session.send(Step())
+        stepped = wait_for(session, lambda s: s.env_steps > loaded.env_steps)
+        trainer = session._trainer  # test-only peek: the agent now playing
+        assert trainer.learner.config.network == "nature_cnn_ln"
+        obs = trainer.obs[None]
+        np.testing.assert_allclose(
+            trainer.learner.q_values(obs), learner.q_values(obs), rtol=1e-5, atol=1e-6
+        )
+        assert len(stepped.q_values) == 4
+    finally:
+        session.close()
+
+
+def test_a_checkpoint_of_an_unknown_network_is_refused_and_the_agent_stays(tmp_path):
+    config = load_config("cartpole", overrides=SMALL["cartpole"])
+    session = TrainingSession(GAMES["cartpole"], config, CPU, paused=True).start()
+    try:
+        wait_for(session, lambda s: s.ready)
+        bad = tmp_path / "cartpole-bad.pt"
+        other = load_config("cartpole", overrides={"hidden_sizes": [8]})
+        from agent.dqn import DQNLearner
+
+        save_checkpoint(bad, "cartpole", DQNLearner((4,), 2, other, CPU), {"global_step": 3})
+        payload = torch.load(bad, weights_only=True)
+        payload["network"]["kind"] = "transformer"
+        torch.save(payload, bad)
+        session.send(Load(bad))
+        refused = wait_for(session, lambda s: "cannot build" in s.message)
+        assert "\n" not in refused.message and refused.global_step == 0
+        session.send(Pause())
+        assert session._trainer.learner.config.hidden_sizes == (32, 32)
+    finally:
+        session.close()
