@@ -18,7 +18,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from game.registry import GAMES  # noqa: E402
 
-SAVES = Path(__file__).resolve().parent / "saves"
+SAVES = Path(__file__).resolve().parent / "saves"  # the shipped agents, tracked by git
+USER_SAVES = SAVES / "mine"  # the user's own runs and saves, ignored by git
 EXIT_USAGE = 2
 
 
@@ -54,7 +55,9 @@ def build_parser() -> ArgumentParser:
         "default 1 for DQN, the config's num_envs for PQN)",
     )
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    train.add_argument("--save", type=Path, help="checkpoint path (default: saves/GAME-TIME.pt)")
+    train.add_argument(
+        "--save", type=Path, help="checkpoint path (default: saves/mine/GAME-TIME.pt)"
+    )
     train.add_argument("--resume", type=Path, help="continue from this checkpoint")
     train.add_argument("--eval-every", type=int, help="env steps between greedy evaluations")
     train.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
@@ -96,7 +99,12 @@ def build_parser() -> ArgumentParser:
     export = sub.add_parser("export", help="score a checkpoint and write it small, for shipping")
     export.add_argument("game", choices=GAMES)
     export.add_argument("--checkpoint", type=Path, required=True)
-    export.add_argument("--out", type=Path, help="default: saves/GAME.pt, the shipped agent")
+    export.add_argument(
+        "--out",
+        type=Path,
+        help="default: beside the checkpoint, as NAME-export.pt; "
+        "give saves/GAME.pt to replace the shipped agent",
+    )
     export.add_argument("--episodes", type=int, default=100)
     export.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
     export.add_argument("--seed", type=int, default=0)
@@ -133,7 +141,9 @@ def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
     _positive(parser, "--episodes", args.episodes)
     device = _device(args.device, parser)
-    out = args.out or SAVES / f"{args.game}.pt"
+    # Never the shipped agent unless asked for by name: a stray export must not replace it.
+    checkpoint = args.checkpoint
+    out = args.out or checkpoint.with_name(f"{checkpoint.stem}-export{checkpoint.suffix}")
     if not 0.0 <= args.epsilon <= 1.0:
         parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
     info = runs.export(
@@ -185,7 +195,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         parser.error(f"algorithm pqn learns from several envs, which {args.game} does not have")
     device = _device(args.device, parser)
     configure_threads(config.network)
-    save = args.save or SAVES / f"{args.game}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+    save = args.save or USER_SAVES / f"{args.game}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
     result = runs.train(
         GAMES[args.game],
         config,

@@ -264,6 +264,17 @@ def test_export_writes_a_small_scored_checkpoint_that_plays_the_same(fruit_run, 
     assert out.stat().st_size < save.stat().st_size
 
 
+def test_export_without_out_writes_beside_the_checkpoint_not_over_a_shipped_agent(fruit_run):
+    _, save = fruit_run
+    shipped = ROOT / "saves" / "fruit.pt"
+    before = shipped.read_bytes()
+    code = main.main(["export", "fruit", "--checkpoint", str(save), "--episodes", "2"])
+    assert code == 0
+    beside = save.with_name(f"{save.stem}-export.pt")
+    assert read_checkpoint(beside)["info"]["eval_episodes"] == 2
+    assert shipped.read_bytes() == before
+
+
 def test_sigterm_saves_like_ctrl_c(tmp_path):
     save = tmp_path / "term.pt"
     proc = subprocess.Popen(
