@@ -128,6 +128,12 @@ class Load:
 
 
 @dataclass(frozen=True)
+class NewAgent:
+    """Put an untrained agent in the place of the current one (a fresh network, optimizer and
+    replay memory), to train from scratch; the shipped agent comes back with ``Load``."""
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -147,6 +153,7 @@ Command = (
     | NextRound
     | Save
     | Load
+    | NewAgent
     | Shutdown
 )
 

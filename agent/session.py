@@ -34,6 +34,7 @@ from agent.channels import (
     HumanAction,
     Load,
     Mode,
+    NewAgent,
     NextRound,
     Pause,
     Resume,
@@ -87,6 +88,7 @@ class TrainingSession:
     ) -> None:
         self.game = game
         self.config = config
+        self._default_config = config  # what a new agent is made with
         self.device = device
         self.seed = seed
         self._commands: queue.Queue[Command] = queue.Queue()
@@ -239,6 +241,8 @@ class TrainingSession:
                 self._save(Path(path))
             case Load(path=path, if_fresh=if_fresh):
                 self._load(Path(path), if_fresh)
+            case NewAgent():
+                self._new_agent()
         self._publish()
 
     def _set_mode(self, mode: Mode) -> None:
@@ -329,6 +333,21 @@ class TrainingSession:
             self._play.match.reset_tally()  # a new opponent starts a new tally
         self._view.forget_progress()
         self._say(f"loaded {_short(path)} (trained {trainer.global_step:,} steps)")
+        self._publish(frame=True)
+
+    def _new_agent(self) -> None:
+        """An untrained agent of the game's own configuration takes the current one's place."""
+        try:
+            trainer = Trainer(self.game, self._default_config, self.device, seed=self.seed)
+        except Exception as error:  # noqa: BLE001 - any failure becomes the message line
+            self._say(f"cannot make a new agent: {_one_line(error)}")
+            return
+        self._replace_trainer(trainer)
+        self._loaded, self._loaded_name, self._updates_at_load = False, "", 0
+        if self._play is not None and self._play.match is not None:
+            self._play.match.reset_tally()
+        self._view.forget_progress()
+        self._say("a new agent, untrained: Train mode trains it from scratch")
         self._publish(frame=True)
 
     def _trainer_shaped_for(self, payload: dict, path: Path) -> Trainer:

@@ -3,11 +3,13 @@ agent with LayerNorm, a checkpoint of another width) and plays them; a bad one c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from agent.channels import Load, Mode, Pause, Step
+from agent.channels import FAST, Load, Mode, NewAgent, Pause, Resume, SetMode, SetSpeed, Step
 from agent.checkpoint import save_checkpoint
 from agent.config import load_config
 from agent.pqn import PQNLearner
@@ -63,5 +65,33 @@ def test_a_checkpoint_of_an_unknown_network_is_refused_and_the_agent_stays(tmp_p
         assert "\n" not in refused.message and refused.global_step == 0
         session.send(Pause())
         assert session._trainer.learner.config.hidden_sizes == (32, 32)
+    finally:
+        session.close()
+
+
+def test_a_new_agent_replaces_the_shipped_one_and_the_shipped_one_comes_back(tmp_path):
+    config = load_config("fruit", overrides=SMALL["fruit"])
+    session = TrainingSession(GAMES["fruit"], config, CPU, mode=Mode.AGENT, paused=True).start()
+    try:
+        wait_for(session, lambda s: s.ready)
+        session.send(Load(Path("saves/fruit.pt")))
+        shipped = wait_for(session, lambda s: s.message.startswith("loaded"))
+        assert shipped.global_step > 0 and shipped.agent_source == "fruit.pt"
+        obs = session._trainer.obs[None]  # test-only peek
+        shipped_q = session._trainer.learner.q_values(obs)
+        session.send(NewAgent())
+        fresh = wait_for(session, lambda s: s.message.startswith("a new agent"))
+        assert fresh.global_step == 0 and fresh.updates == 0 and fresh.agent_source == "untrained"
+        assert not np.allclose(session._trainer.learner.q_values(obs), shipped_q)
+        session.send(SetMode(Mode.TRAIN))
+        session.send(SetSpeed(FAST))
+        session.send(Resume())
+        trained = wait_for(session, lambda s: s.updates > 5)
+        assert trained.agent_source.startswith("trained here")
+        session.send(Pause())
+        session.send(Load(Path("saves/fruit.pt")))
+        back = wait_for(session, lambda s: s.message.startswith("loaded"))
+        assert back.global_step == shipped.global_step
+        np.testing.assert_allclose(session._trainer.learner.q_values(obs), shipped_q, rtol=1e-6)
     finally:
         session.close()
