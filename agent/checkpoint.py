@@ -4,7 +4,7 @@ Layout (a dict of plain types and tensors, so ``torch.load(weights_only=True)`` 
 ``format``, ``game``, ``network`` (kind, obs_shape, n_actions, hidden_sizes, dueling),
 ``config``, ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
 such as an evaluation score), ``online`` (weights), and, unless saved for shipping,
-``target``, ``optimizer`` and, from a training run, ``trainer``: what the trainer needs to go
+``target`` (not for PQN, which has none), ``optimizer`` and, from a training run, ``trainer``: what the trainer needs to go
 on exactly (the game mid-play, random generators; numpy arrays stored as tensors).
 
 The replay memory, which is large, is saved only when asked, beside the checkpoint in a file
@@ -76,12 +76,13 @@ def save_checkpoint(
         "online": {k: v.detach().cpu() for k, v in weights.items()},
     }
     if not for_shipping:
-        # float32 whatever the learner keeps it in (bf16 where it trains in bf16), so that the
-        # checkpoint reads the same on every machine.
-        payload["target"] = {
-            k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
-            for k, v in learner.target.state_dict().items()
-        }
+        if learner.target is not learner.online:  # PQN has no target network to keep
+            # float32 whatever the learner keeps it in (bf16 where it trains in bf16), so that
+            # the checkpoint reads the same on every machine.
+            payload["target"] = {
+                k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
+                for k, v in learner.target.state_dict().items()
+            }
         payload["optimizer"] = learner.optimizer.state_dict()
         if trainer_state is not None:
             payload["trainer"] = _storable(trainer_state)

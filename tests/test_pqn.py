@@ -141,6 +141,7 @@ def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
     assert first["network"]["kind"] == "nature_cnn_ln"
     assert first["counters"]["global_step"] == 64
     assert first["config"]["algorithm"] == "pqn"
+    assert "target" not in first and "optimizer" in first  # PQN has no target network
     learner, _, _ = runs.load_agent(BREAKOUT, tmp_path / "first.pt", CPU)
     obs = np.random.default_rng(0).integers(0, 256, (2, 4, 84, 84), dtype=np.uint8)
     with torch.no_grad():
