@@ -41,6 +41,9 @@ class Adam:
         # One step count per parameter, as a float tensor on its device: the kernel's contract.
         self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
 
+    def set_learning_rate(self, rate: float) -> None:
+        self.defaults["lr"] = float(rate)
+
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None

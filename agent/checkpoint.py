@@ -3,9 +3,10 @@
 Layout (a dict of plain types and tensors, so ``torch.load(weights_only=True)`` reads it):
 ``format``, ``game``, ``network`` (kind, obs_shape, n_actions, hidden_sizes, dueling),
 ``config``, ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
-such as an evaluation score), ``online`` (weights), and, unless saved for shipping,
-``target`` (not for PQN, which has none), ``optimizer`` and, from a training run, ``trainer``: what the trainer needs to go
-on exactly (the game mid-play, random generators; numpy arrays stored as tensors).
+such as an evaluation score), ``online`` (weights), and, unless saved for shipping, ``target``
+(not for PQN, which has none), ``optimizer`` and, from a training run, ``trainer``: what the
+trainer needs to go on exactly (the game mid-play, random generators; numpy arrays stored as
+tensors).
 
 The replay memory, which is large, is saved only when asked, beside the checkpoint in a file
 of its own (``save_replay``): compressed numpy arrays, read with ``allow_pickle=False``.

@@ -28,6 +28,10 @@ class DQNConfig:
     hidden_sizes: tuple[int, ...] = (256, 256)  # mlp only
     dueling: bool = False
     learning_rate: float = 1e-4
+    # The rate for going on training an agent that was loaded trained (the window's "keep
+    # training"); 0 means learning_rate. A solved agent trained on at the rate that solved it
+    # from scratch drifts away from its solution (see README, "Keep training").
+    fine_tune_learning_rate: float = 0.0
     adam_eps: float = 1e-8
     batch_size: int = 32
     buffer_size: int = 100_000  # transitions
@@ -82,6 +86,7 @@ _BIG = 10**12
 _RANGES = (
     ("total_steps", 1, _BIG),
     ("learning_rate", 1e-8, 1.0),
+    ("fine_tune_learning_rate", 0.0, 1.0),
     ("adam_eps", 1e-12, 1.0),
     ("batch_size", 1, 65_536),
     ("buffer_size", 1, 10**9),

@@ -95,6 +95,9 @@ class DQNLearner:
         )
         self.updates = 0
 
+    def set_learning_rate(self, rate: float) -> None:
+        self.optimizer.set_learning_rate(rate)
+
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.autocast_bf16:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)

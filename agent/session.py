@@ -323,6 +323,10 @@ class TrainingSession:
         with contextlib.suppress(ConfigError, TypeError, ValueError):
             trainer.config = dataclasses.replace(trainer.config, **schedule)
         trainer.continue_counting(payload["counters"])
+        # A trained agent goes on learning gently: at the rate that trained it from scratch it
+        # would drift away from what it knows.
+        fine_tune = trainer.config.fine_tune_learning_rate
+        trainer.learner.set_learning_rate(fine_tune or trainer.config.learning_rate)
         trainer.recent_returns.clear()
         trainer.last_loss = None
         trainer.restart_episode()
