@@ -5,7 +5,8 @@
 Figures: CartPole and fruit catch time to solve (whole `main.py train` processes, several
 seeds), Breakout env steps/s in the learning phase on CPU, the same with N envs stepped
 together (`train --envs N`, on CUDA when present), and replay memory per stored Breakout
-transition.
+transition; and, from the Breakout campaign's record, the hours of CPU training it took to
+reach human level and 100, beside what SB3's DQN would take here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def machine() -> str:
@@ -166,10 +168,44 @@ def breakout_replay_memory() -> None:
     )
 
 
+# SB3's DQN on Breakout, for the hours it would take here: its throughput measured on this
+# machine (benchmarks/sb3_reference.py, median of 7 runs on 2026-11-24) times the env steps a
+# published DQN curve needs to reach each level. CleanRL's dqn_atari curve (15 at 1M steps, 100
+# at 2M; SB3's own curve is not published as numbers), linearly between its points.
+SB3_STEPS_PER_S = 97.0
+DQN_CURVE = ((0, 0.0), (1_000_000, 15.0), (2_000_000, 100.0))
+
+
+def steps_on_curve(level: float, curve=DQN_CURVE) -> float:
+    """Env steps at which a piecewise-linear curve first reaches ``level``."""
+    for (s0, v0), (s1, v1) in zip(curve, curve[1:], strict=False):
+        if v1 >= level:
+            return s0 + (s1 - s0) * (level - v0) / (v1 - v0)
+    return float("nan")
+
+
+def breakout_campaign_hours() -> None:
+    """Hours of CPU training the campaign took to reach human level and 100, from its record."""
+    from campaign import RECORD, hours_to_levels
+
+    if not RECORD.exists():
+        print("breakout campaign: no record yet", flush=True)
+        return
+    for name, reached in hours_to_levels(RECORD).items():
+        level = 31.8 if "31.8" in name else 100.0
+        sb3 = steps_on_curve(level) / SB3_STEPS_PER_S / 3600
+        ours = f"{reached[0]:.1f} h ({reached[1]:,} env steps)" if reached else "not reached yet"
+        print(
+            f"breakout campaign to {name}: ours {ours}; SB3's DQN here ~{sb3:.1f} h "
+            f"({SB3_STEPS_PER_S:.0f} env steps/s x the env steps of CleanRL's DQN curve)",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and steps")
-    figures = ["cartpole", "fruit", "breakout-cpu", "breakout-vector", "memory"]
+    figures = ["cartpole", "fruit", "breakout-cpu", "breakout-vector", "memory", "campaign"]
     parser.add_argument("--only", nargs="*", default=None, choices=figures)
     parser.add_argument(
         "--envs", type=int, help="breakout-vector: envs stepped together (8 on CPU, 32 on CUDA)"
@@ -179,6 +215,8 @@ def main() -> None:
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
     windows = (2, 256) if args.quick else (5, 1_024)  # Breakout speed: windows x env steps
     print(f"machine: {machine()}", flush=True)
+    if "campaign" in chosen:
+        breakout_campaign_hours()
     if "memory" in chosen:
         breakout_replay_memory()
     if "fruit" in chosen:

@@ -71,3 +71,11 @@ def test_files_that_are_not_metrics_get_one_line(tmp_path, capsys):
     with pytest.raises(PlotError, match="no such|cannot read"):
         plot_files([tmp_path / "missing.csv"], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_sb3_estimate_reads_steps_off_the_published_curve():
+    import run
+
+    assert run.steps_on_curve(15.0) == 1_000_000
+    assert run.steps_on_curve(31.8) == pytest.approx(1_000_000 + 1_000_000 * 16.8 / 85)
+    assert np.isnan(run.steps_on_curve(400.0))
