@@ -216,3 +216,4 @@ class Snapshot:
     saliency: np.ndarray | None = None
     saliency_action: int | None = None
     versus: VersusState | None = None
+    unsaved_updates: int = 0  # learner updates since the agent was last saved, loaded or made

@@ -85,14 +85,32 @@ class Takeover:
 
 
 class HumanGame:
-    """The person's own game in Human mode: its env, observation, score and episodes."""
+    """The person's own game in Human mode: its env, observation, score and episodes.
 
-    def __init__(self, env: gym.Env, seed: int) -> None:
+    With ``countdown_steps``, each episode after the first begins only after that many steps
+    have passed with the game standing still, so a person can get ready again instead of
+    meeting an instant restart; the env is reset at once, so the screen shows the start they
+    will play from.
+    """
+
+    def __init__(self, env: gym.Env, seed: int, countdown_steps: int = 0) -> None:
+        if countdown_steps < 0:
+            raise ValueError(f"countdown_steps must not be negative, got {countdown_steps}")
         self.env = env
         self.obs, _ = env.reset(seed=seed)
         self.score = 0.0
         self.episode = 0
         self.last_return: float | None = None
+        self.countdown_steps = countdown_steps
+        self.steps_to_start = 0  # the first episode starts when the person chose to play
+
+    @property
+    def counting_down(self) -> bool:
+        return self.steps_to_start > 0
+
+    def wait(self) -> None:
+        """One step of the countdown passes; the game stands still."""
+        self.steps_to_start = max(0, self.steps_to_start - 1)
 
     def step(self, action: int) -> tuple[float, bool]:
         """Play ``action``; returns the reward and whether an episode ended (and restarted)."""
@@ -103,6 +121,7 @@ class HumanGame:
             self.last_return = self.score
             self.episode += 1
             self.score = 0.0
+            self.steps_to_start = self.countdown_steps
             obs, _ = self.env.reset()
         self.obs = obs
         return float(reward), ended

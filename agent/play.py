@@ -3,10 +3,12 @@
 The session's thread owns one ``Play`` next to its trainer. ``step`` does one step of the mode:
 - Agent and Train: the agent plays its own game (``trainer.env``); while a person has taken
   over, their action replaces the agent's and, in Train, the step is stored as a demonstration;
-- Human: the person plays a game of their own, at the human pace; with Teach on they play the
-  agent's own game instead, so every move is a valid transition for its memory, marked as a
-  demonstration (Breakout: frame skip 4, at the agent's pace);
-- Versus: the person and the agent each play a copy of the same game (``agent.versus``).
+- Human: the person plays a game of their own, at the human pace, with the game's countdown
+  between episodes (CartPole); with Teach on they play the agent's own game instead, so every
+  move is a valid transition for its memory, marked as a demonstration (Breakout: frame skip
+  4, at the agent's pace);
+- Versus: the person and the agent each play a copy of the same game (``agent.versus``), the
+  person's made for people (Breakout: they serve the ball themselves).
 Every step reports what the agent would have done, so the Q-value panel never goes quiet.
 """
 
@@ -32,6 +34,11 @@ def play_fps(game: GameSpec) -> float:
     slower of the two paces, so fruit catch stays at 5 moves a second and Breakout's
     four-frame steps at 15 a second, which is still 60 game frames a second."""
     return min(game.human_fps, game.agent_fps)
+
+
+def human_steps_per_agent_step(game: GameSpec) -> int:
+    """Steps of a person's env that take as long as one of the agent's (Breakout: 4 frames)."""
+    return max(1, round(game.human_fps / game.agent_fps))
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,17 @@ class Play:
 
     def prepare(self, mode: Mode) -> None:
         """Open the games ``mode`` needs; raises when one cannot be made."""
+        game, config = self.game, self.config
         if mode is Mode.HUMAN and self.human is None:
-            env = make_game_env(self.game, self.config, train=False, human=True)
-            self.human = HumanGame(env, self.seed + 1)
+            env = make_game_env(game, config, train=False, human=True)
+            countdown = round(game.human_countdown_s * game.human_fps)
+            self.human = HumanGame(env, self.seed + 1, countdown_steps=countdown)
         if mode is Mode.VERSUS and self.match is None:
             self.match = VersusMatch(
-                lambda: make_game_env(self.game, self.config, train=False),
+                lambda: make_game_env(game, config, train=False),
                 self.seed + VERSUS_SEED_OFFSET,
+                make_human_env=lambda: make_game_env(game, config, train=False, human=True),
+                human_env_steps=human_steps_per_agent_step(game),
             )
 
     def hold(self, mode: Mode, action: int | None, now: float) -> None:
@@ -121,7 +132,8 @@ class Play:
 
     def step(self, mode: Mode, epsilon: float | None, now: float) -> Move | None:
         """One step of ``mode``; ``epsilon`` is the user's override (``None``: the schedule in
-        Train, greedy elsewhere). Returns None when nothing moved (a versus round not running)."""
+        Train, greedy elsewhere). Returns None when nothing moved (a versus round not running, a
+        countdown before the person's episode)."""
         trainer = self.trainer
         if mode is Mode.VERSUS:
             return self._versus_step(0.0 if epsilon is None else epsilon)
@@ -140,9 +152,12 @@ class Play:
             report = trainer.step(learn=True, epsilon=epsilon, action=action, demo=human)
         return _from_report(report)
 
-    def _human_step(self) -> Move:
+    def _human_step(self) -> Move | None:
         game = self.human
         assert game is not None
+        if game.counting_down:
+            game.wait()
+            return None  # nobody moves yet; a key pressed now is kept for the first step
         q_values = self.trainer.learner.q_values(game.obs[None])[0]
         agent_action = int(q_values.argmax())
         action = self.input.take()
@@ -177,7 +192,14 @@ class Play:
         )
 
     def start_round(self) -> bool:
-        return self.match is not None and self.match.start()
+        """Enter in Versus: start the round that is ready or the next one; during a round, end
+        it once the person's game is over."""
+        match = self.match
+        if match is None:
+            return False
+        if match.phase == PLAYING:
+            return match.end_round() is not None
+        return match.start()
 
     # -- what the screen shows ----------------------------------------------------------------
 

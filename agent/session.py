@@ -106,6 +106,7 @@ class TrainingSession:
         self._loaded = False  # a checkpoint was loaded into this session
         self._loaded_name = ""
         self._updates_at_load = 0
+        self._updates_at_save = 0  # what a quit would lose: the updates since
         self._view = LiveView()
         self._device_name = describe_device(device)
         self._message = ""
@@ -296,6 +297,7 @@ class TrainingSession:
         except CheckpointError as error:
             self._say(str(error))
             return
+        self._updates_at_save = trainer.learner.updates
         self._say(f"saved {_short(saved)}")
 
     def _load(self, path: Path, if_fresh: bool) -> None:
@@ -332,7 +334,7 @@ class TrainingSession:
         trainer.restart_episode()
         self._loaded = True
         self._loaded_name = Path(path).name
-        self._updates_at_load = trainer.learner.updates
+        self._updates_at_load = self._updates_at_save = trainer.learner.updates
         if self._play is not None and self._play.match is not None:
             self._play.match.reset_tally()  # a new opponent starts a new tally
         self._view.forget_progress()
@@ -347,7 +349,8 @@ class TrainingSession:
             self._say(f"cannot make a new agent: {_one_line(error)}")
             return
         self._replace_trainer(trainer)
-        self._loaded, self._loaded_name, self._updates_at_load = False, "", 0
+        self._loaded, self._loaded_name = False, ""
+        self._updates_at_load = self._updates_at_save = 0
         if self._play is not None and self._play.match is not None:
             self._play.match.reset_tally()
         self._view.forget_progress()
@@ -489,6 +492,9 @@ class TrainingSession:
             saliency=view.saliency,
             saliency_action=view.saliency_action,
             versus=view.versus,
+            unsaved_updates=max(0, trainer.learner.updates - self._updates_at_save)
+            if trainer
+            else 0,
         )
 
 

@@ -1,7 +1,8 @@
 """Versus: a person and the agent play the same game from the same seed, side by side.
 
 ``VersusMatch`` owns two copies of the game, steps them in lockstep (one action for each side),
-lets a side that has finished wait for the other, and scores each round into a running tally.
+lets a side that has finished wait for the other (or, once the person's game is over, ends the
+round when they ask), and scores each round into a running tally.
 It knows nothing of threads, windows or networks: the caller picks both actions, so a test can
 drive a whole round with scripted moves.
 """
@@ -60,6 +61,18 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class RewardCounts:
+    """Steps that brought a side a reward or a penalty since the match began (fruit catch:
+    its catches and misses)."""
+
+    positive: int = 0
+    negative: int = 0
+
+    def add(self, reward: float) -> RewardCounts:
+        return RewardCounts(self.positive + (reward > 0), self.negative + (reward < 0))
+
+
+@dataclass(frozen=True)
 class VersusState:
     """What the window shows of a match; ``human_frame`` is a copy of the person's side."""
 
@@ -76,41 +89,66 @@ class VersusState:
     human_frame: np.ndarray | None
     tally: Tally
     last_result: RoundResult | None
+    human_rewards: RewardCounts = RewardCounts()
+    agent_rewards: RewardCounts = RewardCounts()
 
 
 class _Side:
-    """One player's game in the current round."""
+    """One player's game in the current round; each of its steps plays ``env_steps`` steps of
+    its env with the same action (a person's frame-by-frame Breakout against the agent's
+    four-frame steps)."""
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env, env_steps: int = 1) -> None:
+        if env_steps < 1:
+            raise ValueError(f"env_steps must be at least 1, got {env_steps}")
         self.env = env
+        self.env_steps = env_steps
         self.obs: np.ndarray | None = None
         self.score = 0.0
         self.steps = 0
         self.done = False
         self.last_action: int | None = None
+        self.rewards = RewardCounts()  # over the whole match, not reset with the round
 
     def reset(self, seed: int) -> None:
         self.obs, _ = self.env.reset(seed=seed)
         self.score, self.steps, self.done, self.last_action = 0.0, 0, False, None
 
     def step(self, action: int) -> float:
-        obs, reward, terminated, truncated, _ = self.env.step(int(action))
-        self.obs = obs
-        self.score += float(reward)
+        total = 0.0
+        for _ in range(self.env_steps):
+            obs, reward, terminated, truncated, _ = self.env.step(int(action))
+            self.obs = obs
+            total += float(reward)
+            self.rewards = self.rewards.add(float(reward))
+            self.done = bool(terminated or truncated)
+            if self.done:
+                break
+        self.score += total
         self.steps += 1
-        self.done = bool(terminated or truncated)
         self.last_action = int(action)
-        return float(reward)
+        return total
 
 
 class VersusMatch:
     """Rounds of the same game for a person and the agent; round ``r`` is seeded ``seed + r``
     on both sides, so both start from the very same state (fruit column, pole angle, the
-    no-ops before Breakout's first serve)."""
+    no-ops before Breakout's first serve).
 
-    def __init__(self, make_env: Callable[[], gym.Env], seed: int = 0) -> None:
+    ``make_human_env`` makes the person's copy when it differs from the agent's (Breakout: the
+    person serves the ball themselves); ``human_env_steps`` of it make one step of the match.
+    """
+
+    def __init__(
+        self,
+        make_env: Callable[[], gym.Env],
+        seed: int = 0,
+        *,
+        make_human_env: Callable[[], gym.Env] | None = None,
+        human_env_steps: int = 1,
+    ) -> None:
         self.seed = seed
-        self.human = _Side(make_env())
+        self.human = _Side((make_human_env or make_env)(), human_env_steps)
         try:
             self.agent = _Side(make_env())
         except Exception:
@@ -153,6 +191,17 @@ class VersusMatch:
             self.agent.step(agent_action)
         if not (self.human.done and self.agent.done):
             return None
+        return self._score_round()
+
+    def end_round(self) -> RoundResult | None:
+        """The person's game is over and they would rather not wait for the agent's: the round
+        ends now, scored as it stands. Returns None (nothing changes) unless the round is being
+        played and the person's game is over."""
+        if self.phase != PLAYING or not self.human.done:
+            return None
+        return self._score_round()
+
+    def _score_round(self) -> RoundResult:
         result = RoundResult(
             self.round, self.round_seed(self.round), self.human.score, self.agent.score
         )
@@ -182,6 +231,8 @@ class VersusMatch:
             human_frame=human_frame,
             tally=self.tally,
             last_result=self.last_result,
+            human_rewards=self.human.rewards,
+            agent_rewards=self.agent.rewards,
         )
 
     def close(self) -> None:

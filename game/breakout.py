@@ -12,6 +12,9 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 gym.register_envs(ale_py)
+# ALE prints its banner to stderr each time an emulator is made; the command line should say
+# only what the app says. Errors still come through.
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 FRAME_SIZE = 84  # pixels, square
 STACK = 4  # frames the agent sees at once
@@ -37,10 +40,12 @@ class AtariDQNPreprocessing(gym.Wrapper):
     in grayscale, area-resized to 84x84.
     Actions: the game's minimal action set (Breakout: NOOP, FIRE, RIGHT, LEFT).
     Rewards: the game score, summed over the repeated frames; unclipped (clip in the learner).
-    Start: up to ``noop_max`` random no-ops, then FIRE, which launches the ball.
+    Start: up to ``noop_max`` random no-ops, then FIRE, which launches the ball; with
+    ``auto_fire`` off (a person playing) the ball waits for the player's own FIRE instead.
     End: terminates at game over, or at each lost life when ``terminal_on_life_loss`` (a training
     aid: the next ``reset`` then continues the same game); truncates after 108,000 frames.
-    After a lost life the wrapper presses FIRE itself, so a greedy agent can never stall the game.
+    After a lost life the wrapper presses FIRE itself (with ``auto_fire``), so a greedy agent can
+    never stall the game; a person serves again with FIRE, as in the real game.
     ``info["game_over"]`` is true when the whole game (all lives) has ended.
     ``render()`` returns the full-colour 210x160 frame last shown.
     """
@@ -51,11 +56,13 @@ class AtariDQNPreprocessing(gym.Wrapper):
         frame_skip: int = 4,
         noop_max: int = 30,
         terminal_on_life_loss: bool = False,
+        auto_fire: bool = True,
     ) -> None:
         super().__init__(env)
         self.frame_skip = frame_skip
         self.noop_max = noop_max
         self.terminal_on_life_loss = terminal_on_life_loss
+        self.auto_fire = auto_fire
         self.observation_space = spaces.Box(0, 255, (STACK, FRAME_SIZE, FRAME_SIZE), np.uint8)
         self._ale = env.unwrapped.ale
         height, width = self._ale.getScreenDims()
@@ -114,7 +121,8 @@ class AtariDQNPreprocessing(gym.Wrapper):
                 if terminated or truncated:
                     self.env.reset()
         self._game_over = False
-        reward, game_over, truncated = self._act(self._fire)
+        if self.auto_fire:
+            self._act(self._fire)
         self._lives = self._ale.lives()
         self._ale.getScreenGrayscale(self._raw[0])
         self._raw[1] = self._raw[0]
@@ -127,7 +135,8 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self._lives = lives
         self._game_over = game_over or truncated
         terminated = game_over or (life_lost and self.terminal_on_life_loss)
-        if life_lost and not self._game_over and not self.terminal_on_life_loss:
+        serve = self.auto_fire and not self.terminal_on_life_loss
+        if life_lost and not self._game_over and serve:
             reward_fire, game_over, truncated = self._act(self._fire)
             reward += reward_fire
             self._game_over = game_over or truncated
@@ -142,8 +151,14 @@ class AtariDQNPreprocessing(gym.Wrapper):
         return self._ale.getScreenRGB()
 
 
-def make_breakout(frame_skip: int = 4, noop_max: int = 30, terminal_on_life_loss: bool = False):
-    """Breakout-v5 without sticky actions, under DQN preprocessing."""
+def make_breakout(
+    frame_skip: int = 4,
+    noop_max: int = 30,
+    terminal_on_life_loss: bool = False,
+    auto_fire: bool = True,
+):
+    """Breakout-v5 without sticky actions, under DQN preprocessing; ``auto_fire`` off leaves
+    the serves to the player."""
     env = gym.make(
         "ALE/Breakout-v5",
         render_mode="rgb_array",
@@ -152,7 +167,7 @@ def make_breakout(frame_skip: int = 4, noop_max: int = 30, terminal_on_life_loss
         full_action_space=False,
         max_episode_steps=None,
     )
-    return AtariDQNPreprocessing(env, frame_skip, noop_max, terminal_on_life_loss)
+    return AtariDQNPreprocessing(env, frame_skip, noop_max, terminal_on_life_loss, auto_fire)
 
 
 class BreakoutVector(gym.vector.VectorWrapper):

@@ -23,6 +23,8 @@ class GameSpec:
     is what a human player does with no key held (``None``: repeat the last action).
     ``agent_fps`` is the natural pace of one agent step on screen; ``human_fps`` that of one
     human step (Breakout is played by people frame by frame, so its human env skips no frames).
+    ``human_countdown_s`` is how long a person gets to ready themselves between their
+    episodes (0: the next one starts at once).
     """
 
     key: str
@@ -45,9 +47,11 @@ class GameSpec:
     # must match ``make_env``'s, which plays and evaluates the agent it trains. It takes the
     # number of envs and, optionally, ``num_threads`` to step them on (0: the machine's cores).
     make_train_vector: Callable[..., gym.vector.VectorEnv] | None = field(default=None, repr=False)
+    human_countdown_s: float = 0.0
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
-        """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people."""
+        """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people
+        (Breakout: frame by frame, and the player serves the ball themselves)."""
         return self.make(train=train, human=human, **kwargs)
 
 
@@ -68,7 +72,9 @@ def _make_cartpole_vector(num_envs: int) -> gym.vector.VectorEnv:
 
 
 def _make_breakout(*, train: bool, human: bool) -> gym.Env:
-    return make_breakout(frame_skip=1 if human else 4, terminal_on_life_loss=train)
+    return make_breakout(
+        frame_skip=1 if human else 4, terminal_on_life_loss=train, auto_fire=not human
+    )
 
 
 def _make_breakout_train_vector(num_envs: int, num_threads: int = 0) -> gym.vector.VectorEnv:
@@ -103,6 +109,8 @@ GAMES: dict[str, GameSpec] = {
         make=_make_cartpole,
         solved_score=475.0,
         make_vector=_make_cartpole_vector,
+        # A fallen pole restarts at once; a person needs a moment to get their hands ready.
+        human_countdown_s=3.0,
     ),
     "breakout": GameSpec(
         key="breakout",

@@ -28,3 +28,28 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path):
+    """The window, headless, with its saves and recordings in ``tmp_path``; closed after."""
+    from tests.support import SMALL
+    from ui.app import App
+
+    apps: list[App] = []
+
+    def make(start_game: str = "fruit", **kwargs) -> App:
+        app = App(
+            start_game,
+            "cpu",
+            saves_dir=tmp_path / "saves",
+            recordings_dir=tmp_path / "recordings",
+            overrides=SMALL,
+            **kwargs,
+        )
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()

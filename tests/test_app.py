@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import imageio.v2 as imageio
+import numpy as np
 import pygame
 import pytest
 import torch
@@ -24,7 +26,11 @@ from agent.dqn import DQNLearner
 from game.registry import GAMES
 from tests.support import SMALL
 from ui import theme
-from ui.app import App
+from ui.app import MIN_SIZE, App
+from ui.layout import CURVE_MIN_H
+from ui.saves import checkpoint_path
+from ui.scoreboard import countdown_label
+from ui.top_bar import STATUS_BAR, TOP_BAR
 
 ROOT = Path(__file__).resolve().parent.parent
 MODE_KEYS = {
@@ -34,27 +40,6 @@ MODE_KEYS = {
     Mode.VERSUS: pygame.K_v,
 }
 GAME_KEYS = {"fruit": pygame.K_1, "cartpole": pygame.K_2, "breakout": pygame.K_3}
-
-
-@pytest.fixture
-def make_app(tmp_path: Path):
-    apps: list[App] = []
-
-    def make(start_game: str = "fruit", **kwargs) -> App:
-        app = App(
-            start_game,
-            "cpu",
-            saves_dir=tmp_path / "saves",
-            recordings_dir=tmp_path / "recordings",
-            overrides=SMALL,
-            **kwargs,
-        )
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.close()
 
 
 def post(event_type: int, **attrs) -> None:
@@ -173,7 +158,7 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     app.arcade.controls.name.set_text("my agent")
     click(app, app.arcade.controls.save.rect.center)
     saved = run_until(app, lambda s: s.message.startswith("saved"))
-    path = tmp_path / "saves" / "fruit-my-agent.pt"
+    path = checkpoint_path(tmp_path / "saves", "fruit", "my agent")
     assert path.is_file() and app.arcade.message.endswith("fruit-my-agent.pt")
     assert read_checkpoint(path)["counters"]["global_step"] == saved.global_step
     learner = DQNLearner(
@@ -239,29 +224,131 @@ def test_help_overlay_opens_and_closes(make_app):
     assert app.screen_name == "arcade"
 
 
-def test_resizing_lays_everything_out_again(make_app):
+def assert_whole(app: App) -> None:
+    """Every card on screen, none over another or the bars, every widget inside its card, and
+    a learning curve tall enough to read."""
+    width, height = app.surface.get_size()
+    body = pygame.Rect(0, TOP_BAR, width, height - TOP_BAR - STATUS_BAR)
+    rects = app.arcade.rects
+    for name, rect in rects.items():
+        assert body.contains(rect), (name, rect, body)
+    names = list(rects)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            assert not rects[first].colliderect(rects[second]), (first, second)
+    assert rects["curve"].height >= CURVE_MIN_H
+    for widget in app.arcade.controls.widgets:
+        assert rects["controls"].contains(widget.rect), widget
+    for widget in app.arcade.toggles.widgets:
+        assert rects["toggles"].contains(widget.rect), widget
+        label = theme.text_surface(widget.text, "bold", 14, theme.TEXT).get_width()
+        assert label + 8 <= widget.rect.width, widget.text  # no label cut off
+    buttons = [*app.arcade.top.game_buttons.values(), *app.arcade.top.mode_buttons.values()]
+    for button in [*buttons, app.arcade.top.help_button]:
+        assert button.rect.x >= 0 and button.rect.right <= width
+
+
+def test_resizing_lays_everything_out_again_and_never_below_the_minimum(make_app):
     app = make_app()
-    for size in ((1000, 660), (1600, 1000), (400, 300), (1240, 760)):
+    for size in ((1000, 660), (1600, 1000), (400, 300), (979, 900), (1240, 760), MIN_SIZE):
         post(pygame.VIDEORESIZE, w=size[0], h=size[1], size=size)
         tick(app, 2)
-        assert app.surface.get_size() == size
-        panel = app.arcade.rects["q"]
-        assert app.arcade.controls.pause.rect.right <= max(size[0], 980)
-        assert panel.right == max(size[0], 980) - theme.GAP
+        expected = (max(size[0], MIN_SIZE[0]), max(size[1], MIN_SIZE[1]))
+        assert app.surface.get_size() == expected  # grown back: the minimum is enforced
+        for game_key in GAME_KEYS.values():
+            press(app, game_key)
+            for _ in range(2):
+                press(app, pygame.K_w)  # with and without the agent's view
+                assert_whole(app)
 
 
-def test_escape_quits_at_once_while_training(make_app):
+def test_escape_closes_the_help_a_text_box_and_a_list_before_it_quits(make_app):
     app = make_app()
+    run_until(app, lambda s: s.ready)
+    press(app, pygame.K_F1)
+    assert app.screen_name == "help"
+    press(app, pygame.K_ESCAPE)
+    assert app.screen_name == "arcade" and app.running
+
+    controls = app.arcade.controls
+    click(app, controls.name.rect.center)
+    assert controls.typing
+    press(app, pygame.K_ESCAPE)
+    assert not controls.typing and app.running
+
+    click(app, controls.saves.rect.center)
+    assert controls.menu_open
+    press(app, pygame.K_ESCAPE)
+    assert not controls.menu_open and app.running
+
+    assert app.arcade.snapshot.updates == 0  # nothing learned: no question, quits at once
+    post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
+    assert not app.tick()
+
+
+def train_a_little(app: App) -> Snapshot:
     press(app, pygame.K_t)
     for _ in range(4):
         press(app, pygame.K_f)
-    run_until(app, lambda s: s.updates > 0)
-    post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
+    return run_until(app, lambda s: s.updates > 0)
+
+
+def test_quitting_with_unsaved_training_asks_once_and_discard_quits_at_once(make_app):
+    app = make_app()
+    train_a_little(app)
+    press(app, pygame.K_ESCAPE)
+    guard = app.arcade.guard
+    assert guard.asking and app.running
+    assert "Fruit catch" in guard.dialog.labels[1].text
+    press(app, pygame.K_ESCAPE)  # Esc in the dialog: Cancel
+    assert not guard.asking and app.running
+    press(app, pygame.K_1)  # the window works as before
+    post(pygame.QUIT)  # the window's close button asks too
+    tick(app, 2)
+    assert guard.asking and app.running
+    post(pygame.QUIT)  # asked once: a second close waits for the answer
+    tick(app, 2)
+    assert guard.asking and app.running
+    click(app, guard.dialog.buttons["cancel"].rect.center)
+    assert not guard.asking
+    press(app, pygame.K_ESCAPE)
+    post(pygame.KEYDOWN, key=pygame.K_d, mod=0, unicode="d", scancode=0)
     assert not app.tick()
     began = time.monotonic()
     app.close()
     assert time.monotonic() - began < 1.5
     assert not any(s.alive for s in app.pool.sessions.values())
+    assert not list(app.arcade.saves_dir.rglob("*.pt"))  # nothing was saved
+
+
+def test_save_in_the_quit_dialog_saves_each_agent_that_learned_then_quits(make_app, tmp_path):
+    app = make_app()
+    train_a_little(app)
+    press(app, pygame.K_3)  # Breakout: opened, but its agent has learned nothing
+    run_until(app, lambda s: s.game == "breakout" and s.ready)
+    press(app, pygame.K_ESCAPE)
+    guard = app.arcade.guard
+    assert guard.asking and "Breakout" not in guard.dialog.labels[1].text
+    click(app, guard.dialog.buttons["save"].rect.center)
+    deadline = time.monotonic() + 30
+    while app.tick():
+        assert time.monotonic() < deadline, "the saves never finished"
+        time.sleep(0.004)
+    saved = list((tmp_path / "saves").rglob("*.pt"))
+    assert [p.name.split("-")[0] for p in saved] == ["fruit"]
+    assert read_checkpoint(saved[0])["counters"]["updates"] > 0
+
+
+def test_after_a_save_with_nothing_learned_since_esc_quits_at_once(make_app):
+    app = make_app()
+    train_a_little(app)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.paused)
+    press(app, pygame.K_s)
+    run_until(app, lambda s: s.message.startswith("saved"))
+    tick(app, 2)
+    post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
+    assert not app.tick()
 
 
 def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
@@ -465,3 +552,130 @@ def test_the_agents_view_and_the_saliency_overlay_draw_for_every_game(make_app):
     press(app, pygame.K_w)
     assert "agent_view" not in app.arcade.rects
     tick(app, 3)  # CartPole's numbers then lie over its picture
+
+
+def frames_over(app: App, seconds: float) -> list:
+    """The frames the window shows for ``seconds``, one per new frame."""
+    frames, serial = [], -1
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        tick(app)
+        shot = app.arcade.snapshot
+        if shot.frame_serial != serial and shot.frame is not None:
+            frames.append(shot.frame)
+            serial = shot.frame_serial
+    return frames
+
+
+def test_in_human_breakout_the_ball_waits_for_space(make_app):
+    app = make_app("breakout", start_mode=Mode.HUMAN)
+    run_until(app, lambda s: s.ready and s.frame is not None and s.pace_hz == 60)
+    waiting = frames_over(app, 1.5)
+    assert len(waiting) > 20
+    assert all(np.array_equal(frame, waiting[-1]) for frame in waiting[1:])  # nothing moves
+    press(app, pygame.K_SPACE)  # serve
+    served = frames_over(app, 1.5)
+    assert sum(not np.array_equal(a, b) for a, b in zip(served, served[1:], strict=False)) > 10
+
+
+def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced(make_app):
+    app = make_app("cartpole", start_mode=Mode.HUMAN)
+    board = app.arcade.boards["cartpole"]
+    run_until(app, lambda s: s.ready and s.episode_return > 0)  # the first starts at once
+    assert app.arcade.snapshot.pace_hz == 50.0
+    for episode in (1, 2):
+        fell = run_until(app, lambda s, e=episode: s.human_episode == e, timeout=30)  # no key
+        last = fell.human_last_return
+        assert last is not None and board.human_best == max(last, board.human_best)
+        best = board.human_best
+        began = time.monotonic()
+        labels = set()
+        while app.arcade.snapshot.episode_return == 0:  # the game stands still, counting down
+            tick(app)
+            left = board.countdown_left()
+            labels.add(countdown_label(left) if left is not None else None)
+            if left is not None and left < 2.5:
+                shown = board.header_fields(app.arcade.snapshot)
+                assert shown == [("balanced", "0.0 s"), ("best", f"{best / 50:.1f} s")]
+            assert time.monotonic() - began < 8, "the countdown never ended"
+        waited = time.monotonic() - began
+        assert 2.6 < waited < 6.0  # three seconds of steps at 50 Hz (later on a busy machine)
+        assert {"3", "2", "1"} <= labels
+        tick(app, 2)
+        playing = app.arcade.snapshot
+        assert board.countdown_left() is None
+        assert board.header_fields(playing)[0] == (
+            "balanced",
+            f"{playing.episode_return / 50:.1f} s",
+        )
+
+
+def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_app):
+    app = make_app(start_mode=Mode.HUMAN)
+    board = app.arcade.boards["fruit"]
+    returns: dict[int, float] = {}
+    hold(app, pygame.K_LEFT)  # a person who only walks left catches some and misses some
+    while len(returns) < 3:
+        tick(app)
+        shot = app.arcade.snapshot
+        if shot.human_episode and shot.human_last_return is not None:
+            returns[shot.human_episode] = shot.human_last_return
+    let_go(app, pygame.K_LEFT)
+    caught = sum(r > 0 for r in returns.values())
+    assert (board.human.caught, board.human.missed) == (caught, 3 - caught)
+    fields = board.header_fields(app.arcade.snapshot)
+    assert fields == [("caught", str(caught)), ("missed", str(3 - caught))]  # not per fruit
+
+    press(app, pygame.K_g)  # the agent, flat out: many fruits between two looks
+    for _ in range(4):
+        press(app, pygame.K_f)
+    shot = run_until(app, lambda s: s.mode is Mode.AGENT and s.episode > 400, timeout=60)
+    press(app, pygame.K_p)
+    shot = run_until(app, lambda s: s.paused)
+    tick(app, 2)
+    shot = app.arcade.snapshot
+    assert board.agent.episodes == shot.episode  # every one since the game was opened
+    assert board.agent.caught == sum(r > 0 for r in shot.returns)
+    assert board.header_fields(shot)[0] == ("agent caught", f"{board.agent.caught:,}")
+    assert board.human.episodes == 3  # the person's stay theirs
+
+
+def test_in_versus_a_person_whose_game_is_over_can_end_the_round_with_enter(make_app, tmp_path):
+    (tmp_path / "saves").mkdir()
+    shutil.copy(ROOT / "saves" / "cartpole.pt", tmp_path / "saves" / "cartpole.pt")
+    app = make_app("cartpole", start_mode=Mode.VERSUS)
+    run_until(app, lambda s: s.message.startswith("loaded") and s.versus is not None)
+    hold(app, pygame.K_LEFT)  # the person only pushes left: the pole falls at once
+    press(app, pygame.K_RETURN)
+    out = run_until(app, lambda s: s.versus.human_done, timeout=20)
+    let_go(app, pygame.K_LEFT)
+    assert out.versus.phase == "playing" and not out.versus.agent_done
+    tick(app, 3)
+    action = app.arcade.toggles.action
+    assert "End round" in action.text and action.is_enabled
+    later = run_until(app, lambda s: s.versus.agent_steps > out.versus.agent_steps + 20)
+    assert later.versus.phase == "playing"  # the agent plays on while the person watches
+    press(app, pygame.K_RETURN)
+    over = run_until(app, lambda s: s.versus.phase == "over", timeout=5)
+    result = over.versus.last_result
+    assert result is not None and result.winner == "agent"
+    assert over.versus.tally.agent == 1 and not over.versus.agent_done  # ended early
+
+
+def orange_pixels(surface: pygame.Surface, rect: pygame.Rect) -> int:
+    pixels = pygame.surfarray.pixels3d(surface)
+    area = pixels[rect.left : rect.right, rect.top : rect.bottom]
+    return int(np.all(area == np.array(theme.ORANGE), axis=-1).sum())
+
+
+def test_the_paused_badge_sits_in_the_header_not_over_breakouts_score(make_app):
+    app = make_app("breakout")
+    run_until(app, lambda s: s.ready and s.frame is not None)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.paused)
+    tick(app, 3)
+    frame = app.arcade.frame_rect
+    view = app.arcade.rects["view"]
+    header = pygame.Rect(view.x, view.y, view.width, frame.y - view.y)
+    assert orange_pixels(app.surface, frame) == 0  # the score digits stay clear
+    assert orange_pixels(app.surface, header) > 50  # the badge is there, above

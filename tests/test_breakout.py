@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 from game import breakout
 from game.breakout import FRAME_SIZE, STACK, AtariDQNPreprocessing, _area_weights, make_breakout
+from game.registry import get_game
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOOP, FIRE, RIGHT, LEFT = 0, 1, 2, 3
 MAX_STEPS = 2_000  # agent steps; a random or idle policy loses all five lives well within this
@@ -373,3 +381,99 @@ def test_vector_env_presses_fire_after_a_lost_life_so_an_idle_agent_cannot_stall
         assert not truncated.any()
     assert game_over.all(), "an idle agent must still reach game over"
     assert (fired_for_agent == 4).all()  # after each of the first four lost lives
+
+
+# ---- a person's Breakout: they serve the ball themselves ---------------------------------
+
+
+def lose_a_life(env, limit: int = 2_000) -> dict:
+    """Let the ball go by with the paddle still; returns the info of the step that lost it."""
+    info = {"lives": ale(env).lives()}
+    lives = info["lives"]
+    for _ in range(limit):
+        _, _, _, _, info = env.step(NOOP)
+        if info["lives"] < lives:
+            return info
+    raise AssertionError(f"no life lost within {limit} frames")
+
+
+def still_frames(env, frames: int) -> tuple[bool, dict]:
+    """Play NOOP for ``frames``; whether the screen stood still (after its first frame) and
+    the last info."""
+    env.step(NOOP)
+    before = env.render().copy()
+    still = True
+    info = {}
+    for _ in range(frames):
+        _, _, _, _, info = env.step(NOOP)
+        still = still and np.array_equal(env.render(), before)
+    return still, info
+
+
+def test_a_players_ball_waits_for_their_fire_at_the_start_and_after_each_lost_life() -> None:
+    env = make_breakout(frame_skip=1, auto_fire=False)
+    _, info = env.reset(seed=0)
+    assert info["lives"] == 5
+    still, info = still_frames(env, 300)  # five seconds at 60 Hz
+    assert still and info["lives"] == 5  # no ball in play, nothing lost
+    env.step(FIRE)  # one frame of FIRE serves, as in the real game
+    assert lose_a_life(env)["lives"] == 4
+    still, info = still_frames(env, 300)
+    assert still and info["lives"] == 4  # the next ball waits for the player too
+    env.step(FIRE)
+    assert lose_a_life(env)["lives"] == 3
+    env.close()
+
+
+def test_the_agents_env_serves_itself_and_a_persons_does_not() -> None:
+    spec = get_game("breakout")
+    agent, person = spec.make_env(), spec.make_env(human=True)
+    try:
+        assert agent.auto_fire and not person.auto_fire
+        agent.reset(seed=4)
+        lives = [agent.step(NOOP)[4]["lives"] for _ in range(400)]  # an idle agent
+        assert min(lives) < 5  # its ball was served at reset and after each loss
+        person.reset(seed=4)
+        still, info = still_frames(person, 400)
+        assert still and info["lives"] == 5
+    finally:
+        agent.close()
+        person.close()
+
+
+def test_the_command_line_prints_no_ale_banner(tmp_path) -> None:
+    """ALE prints its banner from C++ when an emulator is made; the app turns its logger down
+    where it imports ale_py, so eval's output is only what the app says."""
+    code = (
+        "import sys, torch; from agent.config import load_config; "
+        "from agent.dqn import DQNLearner; from agent.checkpoint import save_checkpoint; "
+        "learner = DQNLearner((4, 84, 84), 4, load_config('breakout'), torch.device('cpu')); "
+        "save_checkpoint(sys.argv[1], 'breakout', learner, {'global_step': 0, 'episode': 0}, {})"
+    )
+    checkpoint = tmp_path / "untrained.pt"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-c", code, str(checkpoint)], cwd=ROOT, env=env, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "eval",
+            "breakout",
+            "--checkpoint",
+            str(checkpoint),
+            "--episodes",
+            "1",
+            "--epsilon",
+            "1.0",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "A.L.E" not in output and "Stella" not in output, output
+    assert "mean" in output  # the app still says what it found

@@ -1,5 +1,6 @@
 """Versus matches, driven step by step with scripted moves: same seed on both sides, a side that
-has finished waits for the other, and each round ends with both scores and the tally."""
+has finished waits for the other (or the person ends the round once their game is over), each
+round ends with both scores and the tally, and a person's Breakout waits for their serve."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 
 from agent.config import load_config
+from agent.play import human_steps_per_agent_step
 from agent.trainer import make_game_env
-from agent.versus import OVER, PLAYING, READY, RoundResult, Tally, VersusMatch
+from agent.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, Tally, VersusMatch
 from game.registry import GAMES
 
 LEFT, STAY, RIGHT = 0, 1, 2
@@ -93,3 +95,96 @@ def test_the_higher_score_wins_and_equal_scores_draw(human, agent, winner):
     assert result.winner == winner
     tally = Tally().add(result).add(result)
     assert tally.rounds == 2 and getattr(tally, winner if winner != "draw" else "draws") == 2
+
+
+NOOP, FIRE = 0, 1
+
+
+def breakout_match(seed: int = 2) -> VersusMatch:
+    """As ``agent.play`` sets it up: the person's env made for people, four of its frames to
+    one of the agent's steps."""
+    game, config = GAMES["breakout"], load_config("breakout")
+    return VersusMatch(
+        lambda: make_game_env(game, config, train=False),
+        seed,
+        make_human_env=lambda: make_game_env(game, config, train=False, human=True),
+        human_env_steps=human_steps_per_agent_step(game),
+    )
+
+
+def test_in_breakout_versus_the_person_serves_and_then_plays_the_agents_very_game():
+    assert human_steps_per_agent_step(GAMES["breakout"]) == 4
+    assert human_steps_per_agent_step(GAMES["fruit"]) == 1
+    match = breakout_match()
+    match.start()
+    waiting = match.human.env.render().copy()
+    agent_start = match.agent.env.render().copy()
+    for _ in range(40):  # the agent's ball is in play (it serves itself); the person's waits
+        match.step(NOOP, NOOP)
+        np.testing.assert_array_equal(match.human.env.render(), waiting)
+    assert match.human.env.unwrapped.ale.lives() == 5 and not match.human.done
+    assert not np.array_equal(match.agent.env.render(), agent_start)  # the agent's ball moved
+    match.close()
+
+    match = breakout_match()
+    match.start()
+    agent_frames = [match.agent.env.render().copy()]
+    human_frames = []
+    moves = np.random.default_rng(0).choice([NOOP, 2, 3], size=60)  # no FIRE: one serve
+    human_moves = [FIRE, *moves[:-1]]  # the person serves first, a step behind the agent
+    for human_move, agent_move in zip(human_moves, moves, strict=True):
+        match.step(int(human_move), int(agent_move))
+        if match.agent.env.unwrapped.ale.lives() < 5:
+            break  # the agent serves its next ball itself; the person would press FIRE
+        human_frames.append(match.human.env.render().copy())
+        agent_frames.append(match.agent.env.render().copy())
+    assert len(human_frames) >= 20
+    for human_frame, agent_frame in zip(human_frames, agent_frames, strict=False):
+        np.testing.assert_array_equal(human_frame, agent_frame)  # the same game, frame by frame
+    assert match.human.steps == match.agent.steps
+    match.close()
+
+
+def test_once_the_persons_game_is_over_they_can_end_the_round_as_it_stands():
+    game, config = GAMES["cartpole"], load_config("cartpole")
+    match = VersusMatch(lambda: make_game_env(game, config, train=False), seed=3)
+    assert match.end_round() is None  # nothing to end before the round starts
+    match.start()
+
+    def balancer(obs: np.ndarray) -> int:
+        return int(obs[2] + 0.5 * obs[3] > 0)
+
+    assert match.end_round() is None  # both still playing: the round goes on
+    assert match.phase == PLAYING
+    while not match.human.done:
+        assert match.step(0, balancer(match.agent.obs)) is None
+    for _ in range(20):  # the agent plays on while the person watches
+        match.step(0, balancer(match.agent.obs))
+    assert not match.agent.done and match.phase == PLAYING
+    result = match.end_round()
+    assert result is not None and match.phase == OVER
+    assert (result.human_score, result.agent_score) == (match.human.score, match.agent.score)
+    assert result.winner == "agent" and match.tally == Tally(agent=1)
+    assert match.end_round() is None  # once only
+    assert match.start() and match.round == 2 and match.phase == PLAYING
+    match.close()
+
+
+def test_each_sides_catches_and_misses_add_up_over_the_rounds():
+    match = fruit_match()
+    results = [
+        play_round(match, catcher, lambda obs: LEFT),
+        play_round(match, lambda obs: LEFT, catcher),
+        play_round(match, lambda obs: RIGHT, lambda obs: RIGHT),
+    ]
+    state = match.state(None)
+
+    def counts(scores: list[float]) -> RewardCounts:
+        return RewardCounts(sum(s > 0 for s in scores), sum(s < 0 for s in scores))
+
+    assert state.human_rewards == counts([r.human_score for r in results])  # one fruit a round
+    assert state.agent_rewards == counts([r.agent_score for r in results])
+    assert state.human_rewards.positive >= 1 and state.agent_rewards.positive >= 1  # catchers
+    match.reset_tally()  # a new opponent: the round tally starts again, the counts go on
+    assert match.state(None).human_rewards == state.human_rewards
+    match.close()

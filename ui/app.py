@@ -7,6 +7,7 @@ draw), so tests and benchmarks can drive the window without entering ``run()``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -24,14 +25,16 @@ from agent.device import pick_device
 from agent.human_play import TAKEOVER_IDLE_S
 from ui.arcade import ArcadeScreen
 from ui.help import HelpScreen
+from ui.layout import MIN_LAYOUT
 from ui.screen import Screen
 from ui.sessions import SessionPool
+from ui.shortcuts import Intent
 from ui.theme import ROOT, THEME_PATH, clear_caches
 
 SAVES_DIR = ROOT / "saves"
 RECORDINGS_DIR = ROOT / "recordings"
 DEFAULT_SIZE = (1240, 760)  # pixels; fits a 1366x768 laptop screen with its task bar, nearly
-MIN_SIZE = (980, 640)
+MIN_SIZE = MIN_LAYOUT  # pixels: smaller windows are grown back to it
 FPS_CAP = 60  # frames per second the window draws at most
 MAX_DT_S = 0.25  # a longer frame (window dragged, machine busy) counts as this long
 FRAME_HISTORY = 4096  # frame times kept for the benchmark
@@ -125,26 +128,35 @@ class App:
         for event in pygame.event.get():
             if event.type in (pygame.MOUSEMOTION, pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
                 self.manager.pointer = tuple(getattr(event, "pos", self.manager.pointer))
-            if event.type == pygame.QUIT or (
-                event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
-            ):
-                self.running = False
-                return False
-            if event.type == pygame.VIDEORESIZE:
-                self.resize((event.w, event.h))
-            elif event.type == pygame.WINDOWSIZECHANGED:
-                self.resize((event.x, event.y))
-            self.screen.handle_event(event)
-            if self.screen.quit:
+            if event.type == pygame.QUIT:
+                self._close_requested()
+            else:
+                if event.type == pygame.VIDEORESIZE:
+                    self.resize((event.w, event.h))
+                elif event.type == pygame.WINDOWSIZECHANGED:
+                    self.resize((event.x, event.y))
+                self.screen.handle_event(event)
+            if self.arcade.quit:
                 self.running = False
                 return False
             if self.screen.done:
                 self._switch_screen()
         self.screen.update(dt)
+        if self.arcade.quit:  # the saves asked for on the way out are done
+            self.running = False
+            return False
         self.screen.draw(self.surface)
         pygame.display.flip()
         self.frame_times.append(time.perf_counter() - now)
         return True
+
+    def _close_requested(self) -> None:
+        """The window's close button: the main screen decides, as for Esc there (it may ask
+        about unsaved training first), with any overlay closed so its question shows."""
+        if self.screen is not self.arcade:
+            self.screen.done = True
+            self._switch_screen()
+        self.arcade.perform(Intent("quit"))
 
     def _switch_screen(self) -> None:
         previous = self.screen
@@ -155,10 +167,11 @@ class App:
         self.screen.startup(persist)
 
     def resize(self, size: tuple[int, int]) -> None:
-        """The window is ``size`` now: let the widgets and screens lay themselves out again."""
-        size = (max(int(size[0]), 1), max(int(size[1]), 1))
+        """The window is ``size`` now: let the widgets and screens lay themselves out again.
+        Below the minimum it is grown back: the window manager's minimum is only a hint."""
+        size = (max(int(size[0]), MIN_SIZE[0]), max(int(size[1]), MIN_SIZE[1]))
         if self.surface.get_size() != size:
-            self.surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+            self.surface = _resize_window(size)
         self.manager.set_window_resolution(size)
         for screen in self.screens.values():
             screen.resize(size)
@@ -188,15 +201,30 @@ class App:
         torch.set_num_threads(self._torch_threads)
 
 
-def _set_minimum_size(size: tuple[int, int]) -> None:
+def _display_window() -> pygame.Window:
     # pygame-ce 2.5 reaches the display module's window only through a call it marks as
-    # deprecated for drawing; setting the minimum size through it is fine.
+    # deprecated for drawing; sizing the window through it is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pygame.Window.from_display_module()
+
+
+def _set_minimum_size(size: tuple[int, int]) -> None:
+    # Older pygame-ce or a driver without windows: resize() grows the window back instead.
+    with contextlib.suppress(AttributeError, pygame.error):
+        _display_window().minimum_size = size
+
+
+def _resize_window(size: tuple[int, int]) -> pygame.Surface:
+    """The display surface at ``size``: the same window resized, so it keeps its place and
+    its minimum (``set_mode`` would make a new window)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pygame.Window.from_display_module().minimum_size = size
+        _display_window().size = size
+        return pygame.display.get_surface()
     except (AttributeError, pygame.error):
-        pass  # older pygame-ce or a driver without windows: the layout clips instead
+        surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+        _set_minimum_size(MIN_SIZE)
+        return surface
 
 
 NO_DISPLAY = (

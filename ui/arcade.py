@@ -2,7 +2,9 @@
 
 Every key and widget becomes an ``Intent``; ``perform`` turns intents into session commands.
 The screen reads each session only through its latest ``Snapshot``. Game keys play in Human and
-Versus mode and take the agent's game over in Agent and Train mode.
+Versus mode and take the agent's game over in Agent and Train mode. Esc closes what is open
+(a focused text box, an open list) and only then asks to quit, which asks once more when an
+agent has unsaved training (``ui.quitting``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from agent.channels import (
     HumanAction,
     Load,
     Mode,
+    NewAgent,
     NextRound,
     Pause,
     Resume,
@@ -38,8 +41,10 @@ from ui.controls import SPEEDS, ControlPanel
 from ui.layout import arcade_layout
 from ui.panels import LearningCurve, QValuePanel, StatsPanel
 from ui.play_area import PlayArea
+from ui.quitting import QuitGuard
 from ui.recorder import GifCapture, recording_path
 from ui.saves import checkpoint_path, default_name, list_checkpoints
+from ui.scoreboard import Scoreboard
 from ui.screen import Screen
 from ui.sessions import SessionPool
 from ui.shortcuts import HeldKeys, Intent, intent_for_key
@@ -105,6 +110,8 @@ class ArcadeScreen(Screen):
         self.stats = StatsPanel()
         self.curve = LearningCurve()
         self.toggles = ToggleBar(manager)
+        self.guard = QuitGuard(manager)
+        self.boards = {key: Scoreboard(spec) for key, spec in GAMES.items()}
         self._user_paused: dict[str, bool] = {}
         self._save_names: dict[str, str] = {}
         self._selected_save: dict[str, str | None] = {}
@@ -115,6 +122,7 @@ class ArcadeScreen(Screen):
         self._layout_key: tuple | None = None
         self._widgets_game: str | None = None
         self.rects: dict[str, pygame.Rect] = {}
+        self.frame_rect: pygame.Rect | None = None  # where the game frame went, last drawn
         self._activate(start_game)
         self.snapshot: Snapshot = self.session.snapshot()
         self._layout()
@@ -140,9 +148,9 @@ class ArcadeScreen(Screen):
         self._offer_shipped()
 
     def _offer_shipped(self) -> None:
-        """In Agent and Versus mode, the shipped agent loads unless this game's agent has
-        learned already."""
-        if self.mode not in (Mode.AGENT, Mode.VERSUS) or self.game_key in self._shipped_offered:
+        """In Human, Agent and Versus mode, the shipped agent loads unless this game's agent has
+        learned already: its Q-values are the opinion worth showing beside a person's play."""
+        if self.mode is Mode.TRAIN or self.game_key in self._shipped_offered:
             return
         self._shipped_offered.add(self.game_key)
         shipped = self.saves_dir / f"{self.game_key}.pt"
@@ -154,6 +162,12 @@ class ArcadeScreen(Screen):
     # -- events -------------------------------------------------------------------------------
 
     def handle_event(self, event: pygame.event.Event) -> None:
+        if self.guard.asking:
+            self._answer_quit(event)
+            return
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            self._escape()
+            return
         typing = self.controls.typing
         self.manager.process_events(event)
         if event.type == pygame.KEYDOWN and not typing:
@@ -165,20 +179,60 @@ class ArcadeScreen(Screen):
             intent = intent_for_key(event)
             if intent is not None:
                 self.perform(intent)
-        elif event.type == pygame.KEYUP:
-            name = pygame.key.name(event.key)
-            if name in self.game.keymap:
-                self.held.release(name)
-                self.session.send(HumanAction(self.held.action))
-        elif event.type == pygame.WINDOWFOCUSLOST:
-            self.held.clear()
-            self.session.send(HumanAction(None))
+        elif event.type in (pygame.KEYUP, pygame.WINDOWFOCUSLOST):
+            self._let_go(event)
         else:
             intent = (
                 self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)
             )
             if intent is not None:
                 self.perform(intent)
+
+    def _let_go(self, event: pygame.event.Event) -> None:
+        """A game key came up, or the window lost the keyboard: the person holds less."""
+        if event.type == pygame.WINDOWFOCUSLOST:
+            self.held.clear()
+            self.session.send(HumanAction(None))
+            return
+        name = pygame.key.name(event.key)
+        if name in self.game.keymap:
+            self.held.release(name)
+            self.session.send(HumanAction(self.held.action))
+
+    def _escape(self) -> None:
+        """Esc closes what is open, innermost first; on the plain window it asks to quit."""
+        if self.controls.typing or self.controls.menu_open:
+            self.manager.set_focus_set(None)  # unfocuses the text box, folds the list up
+            self.controls.close_menu()
+            return
+        self._request_quit()
+
+    def _request_quit(self) -> None:
+        if self.guard.may_quit(self.pool.sessions, self.size):
+            self.quit = True
+
+    def _answer_quit(self, event: pygame.event.Event) -> None:
+        """While the quit dialog is open, it has the keyboard and the mouse."""
+        self.manager.process_events(event)
+        if event.type in (pygame.KEYUP, pygame.WINDOWFOCUSLOST):
+            self._let_go(event)
+        match self.guard.answer(event):
+            case "save":
+                self.guard.save_all(self.pool.sessions, self._quit_save_paths())
+            case "discard":
+                self.quit = True
+            case "cancel":
+                self.guard.close()
+                self._say("Still here: nothing was saved or lost.")
+
+    def _quit_save_paths(self) -> dict[str, Path]:
+        """Where each game's agent goes on the way out: the name in its save box."""
+        names = dict(self._save_names)
+        names[self.game_key] = self.controls.save_name()
+        return {
+            key: checkpoint_path(self.saves_dir, key, names.get(key) or default_name(key))
+            for key in GAMES
+        }
 
     def perform(self, intent: Intent) -> None:
         """Do what the user asked, whether by key or by widget."""
@@ -206,6 +260,10 @@ class ArcadeScreen(Screen):
                 self._save()
             case "load":
                 self._load()
+            case "new_agent":
+                session.send(NewAgent())
+            case "shipped_agent":
+                self._load_shipped()
             case "record":
                 self._toggle_recording()
             case "record_q":
@@ -236,7 +294,7 @@ class ArcadeScreen(Screen):
             case "help":
                 self.next, self.done = "help", True
             case "quit":
-                self.quit = True
+                self._request_quit()
 
     def _toggle_teach(self) -> None:
         self.teach = not self.teach
@@ -292,6 +350,13 @@ class ArcadeScreen(Screen):
             return
         self.session.send(Load(path))
 
+    def _load_shipped(self) -> None:
+        shipped = self.saves_dir / f"{self.game_key}.pt"
+        if not shipped.is_file():
+            self._say(f"No {self.game.title} agent ships in {self.saves_dir}.", error=True)
+            return
+        self.session.send(Load(shipped))
+
     # -- recording ----------------------------------------------------------------------------
 
     def _toggle_recording(self) -> None:
@@ -318,6 +383,7 @@ class ArcadeScreen(Screen):
     def close(self) -> None:
         """The window is closing: finish a recording in progress."""
         self._stop_recording()
+        self.guard.close()
         self.top.kill()
         self.controls.kill()
         self.toggles.kill()
@@ -336,6 +402,13 @@ class ArcadeScreen(Screen):
         self.manager.update(dt)
         snapshot = self.session.snapshot()
         self.snapshot = snapshot
+        self.boards[self.game_key].observe(snapshot, dt)
+        if self.guard.saving:
+            saved, failure = self.guard.poll(self.pool.sessions)
+            if saved:
+                self.quit = True
+            elif failure:
+                self._say(failure, error=True)
         if self._seen_message.get(self.game_key) != snapshot.message_serial:
             self._seen_message[self.game_key] = snapshot.message_serial
             if snapshot.message_serial > 0:
@@ -392,13 +465,14 @@ class ArcadeScreen(Screen):
         snapshot = self.snapshot
         surface.fill(theme.BACKGROUND)
         draw_top_bar(surface)
-        self.play_area.draw(
+        self.frame_rect = self.play_area.draw(
             surface,
             self.rects,
             snapshot,
             self.game,
             agent_view=self.show_agent_view,
             saliency=self.show_saliency,
+            board=self.boards[self.game_key],
         )
         self.toggles.draw(surface)
         if self.recording is not None:

@@ -36,7 +36,7 @@ NO_SAVES = "(no checkpoints yet)"
 class ControlPanel:
     """The rows of controls in the side panel, and the text drawn beside them."""
 
-    ROWS = 5
+    ROWS = 6
 
     def __init__(self, manager: pygame_gui.UIManager) -> None:
         self.manager = manager
@@ -51,6 +51,8 @@ class ControlPanel:
         self.save: UIButton | None = None
         self.saves: UIDropDownMenu | None = None
         self.load: UIButton | None = None
+        self.new_agent: UIButton | None = None
+        self.shipped_agent: UIButton | None = None
         self.record: UIButton | None = None
         self.with_q: UICheckBox | None = None
         self._save_paths: dict[str, Path] = {}
@@ -154,6 +156,22 @@ class ControlPanel:
         self.with_q = UICheckBox(
             box, "with Q-values", self.manager, object_id="#with_q", initial_state=with_q
         )
+        half = (w - 8) // 2
+        self.new_agent = UIButton(
+            row(5, x0, half),
+            "New agent",
+            self.manager,
+            object_id="#new_agent",
+            tool_tip_text="An untrained agent in this one's place: Train mode trains it from "
+            "scratch",
+        )
+        self.shipped_agent = UIButton(
+            row(5, x0 + w - half, half),
+            "Shipped agent",
+            self.manager,
+            object_id="#shipped_agent",
+            tool_tip_text="Back to the agent that ships with the app",
+        )
         self.widgets = [
             self.epsilon,
             self.schedule,
@@ -166,6 +184,8 @@ class ControlPanel:
             self.load,
             self.record,
             self.with_q,
+            self.new_agent,
+            self.shipped_agent,
         ]
         self._texts = {}
 
@@ -225,6 +245,11 @@ class ControlPanel:
         saves = self.saves
         return bool(saves and saves.current_state is saves.menu_states.get("expanded"))
 
+    def close_menu(self) -> None:
+        """Fold the checkpoint list up, if it is open."""
+        if self.menu_open and self.saves is not None:
+            self.saves.unfocus()
+
     def intent(self, event: pygame.event.Event) -> Intent | None:
         """The intent behind a pygame_gui event from one of these widgets."""
         element = getattr(event, "ui_element", None)
@@ -236,6 +261,8 @@ class ControlPanel:
                 id(self.save): "save",
                 id(self.load): "load",
                 id(self.record): "record",
+                id(self.new_agent): "new_agent",
+                id(self.shipped_agent): "shipped_agent",
             }
             action = actions.get(id(element))
             return Intent(action) if action else None

@@ -8,6 +8,7 @@ import pygame
 from agent.channels import FAST, Mode, Snapshot
 from game.registry import GameSpec
 from ui import theme
+from ui.scoreboard import Scoreboard, countdown_label
 from ui.shortcuts import key_label
 
 HEADER = 44  # pixels above the frame: title, score, episode, mode
@@ -22,6 +23,9 @@ MODE_NAMES = {
 }
 TEACH_NOTES = {  # how teaching differs from ordinary human play, where it does
     "breakout": ", 4 frames a step",
+}
+PLAY_NOTES = {  # what a person needs to know beyond the keys, where the idle action is not it
+    "breakout": "Space serves each ball",
 }
 
 
@@ -66,15 +70,22 @@ class GameView:
         self._scaled: pygame.Surface | None = None
 
     def draw(
-        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+        self,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        snapshot: Snapshot,
+        game: GameSpec,
+        board: Scoreboard | None = None,
     ) -> pygame.Rect:
-        """Draw into ``rect``; returns where the frame went."""
+        """Draw into ``rect``; returns where the frame went. ``board`` holds what the header
+        shows beyond this snapshot (catches, the best time, the countdown)."""
+        board = board or Scoreboard(game)
         pygame.draw.rect(surface, theme.CARD, rect, border_radius=theme.RADIUS)
         pygame.draw.rect(surface, theme.CARD_BORDER, rect, width=1, border_radius=theme.RADIUS)
         header = pygame.Rect(rect.x + theme.PAD, rect.y, rect.width - 2 * theme.PAD, HEADER)
         footer = pygame.Rect(rect.x + theme.PAD, rect.bottom - FOOTER, header.width, FOOTER)
         box = pygame.Rect(rect.x + 6, header.bottom, rect.width - 12, footer.y - header.bottom)
-        self._draw_header(surface, header, snapshot, game)
+        self._draw_header(surface, header, snapshot, game, board)
         self._draw_footer(surface, footer, snapshot, game)
         pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
         if snapshot.frame is None or box.width < 4 or box.height < 4:
@@ -90,50 +101,56 @@ class GameView:
         surface.blit(self._scaled, target)
         if taken_over(snapshot):
             pygame.draw.rect(surface, theme.PURPLE, target.inflate(6, 6), width=3)
-        if snapshot.paused:
-            theme.draw_pill(
-                surface,
-                "PAUSED",
-                (target.centerx, target.y + 12),
-                theme.ORANGE,
-                anchor="midtop",
-                size=14,
-            )
+        seconds_left = board.countdown_left()
+        if seconds_left is not None:
+            draw_countdown(surface, target, seconds_left)
         return target
 
     def _draw_header(
-        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
+        self,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        snapshot: Snapshot,
+        game: GameSpec,
+        board: Scoreboard,
     ) -> None:
-        """Who plays and at what pace on the right; title, score and episode on the left, as
-        many as fit beside them."""
+        """Who plays and at what pace on the right, PAUSED beside it (never over the game's
+        own score); the title and the score fields on the left, as many as fit. A narrow view
+        drops the pace, then the mode (the top bar shows it too), before PAUSED."""
         middle = rect.centery
+        text, colour = MODE_NAMES[snapshot.mode], theme.MODE_COLOURS[snapshot.mode.value]
+        if taken_over(snapshot):
+            text, colour = "YOU HAVE CONTROL", theme.PURPLE
+        elif snapshot.mode is Mode.HUMAN and snapshot.teach:
+            text, colour = f"TEACHING · {snapshot.demo_count:,} demos", theme.GREEN
+        pills = [(text, colour)] + ([("PAUSED", theme.ORANGE)] if snapshot.paused else [])
+        pace = speed_label(snapshot.speed) if snapshot.mode in (Mode.AGENT, Mode.TRAIN) else None
+        title_w = theme.text_surface(game.title, "bold", 18, theme.TEXT).get_width()
+        if pace and title_w + 12 + _right_width(pills, pace) > rect.width:
+            pace = None
+        if len(pills) > 1 and title_w + 12 + _right_width(pills, None) > rect.width:
+            pills = pills[1:]
         right = rect.right
-        if snapshot.mode in (Mode.AGENT, Mode.TRAIN):
-            pace = theme.draw_text(
+        if pace:
+            shown = theme.draw_text(
                 surface,
-                speed_label(snapshot.speed),
+                pace,
                 (right, middle),
                 kind="mono",
                 size=13,
                 colour=theme.DIM,
                 anchor="midright",
             )
-            right = pace.x - 10
-        text, colour = MODE_NAMES[snapshot.mode], theme.MODE_COLOURS[snapshot.mode.value]
-        if taken_over(snapshot):
-            text, colour = "YOU HAVE CONTROL", theme.PURPLE
-        elif snapshot.mode is Mode.HUMAN and snapshot.teach:
-            text, colour = f"TEACHING · {snapshot.demo_count:,} demos", theme.GREEN
-        pill = theme.draw_pill(surface, text, (right, middle), colour, anchor="midright")
+            right = shown.x - 10
+        for text, colour in pills:
+            pill = theme.draw_pill(surface, text, (right, middle), colour, anchor="midright")
+            right = pill.x - 8
         room = pill.x - 12
         title = theme.draw_text(
             surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
         )
-        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
-        episode = snapshot.human_episode if human else snapshot.episode
         x = title.right + 20
-        for label, value in (("score", snapshot.episode_return), ("episode", episode)):
-            number = theme.format_number(value)
+        for label, number in board.header_fields(snapshot):
             needed = theme.text_surface(label, "sans", 13, theme.DIM).get_width() + 6
             needed += theme.text_surface(number, "mono", 16, theme.TEXT).get_width()
             if x + needed > room:
@@ -180,7 +197,7 @@ class GameView:
                 anchor="midleft",
             )
             x = shown.right + 18
-        idle = (
+        idle = PLAY_NOTES.get(game.key) or (
             f"no key: {game.action_names[game.idle_action]}"
             if game.idle_action is not None
             else "no key: keeps the last push"
@@ -195,6 +212,45 @@ class GameView:
             surface.blit(image, image.get_rect(midleft=(x, middle)))
             return
         theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
+
+
+def _right_width(pills: list[tuple[str, theme.Colour]], pace: str | None) -> int:
+    """Pixels the header's right side takes: its pills (8 apart) and the pace beside them."""
+    width = sum(theme.text_surface(t, "bold", 12, theme.TEXT).get_width() + 22 for t, _ in pills)
+    if pace:
+        width += theme.text_surface(pace, "mono", 13, theme.DIM).get_width() + 10
+    return width - 8
+
+
+def draw_countdown(surface: pygame.Surface, target: pygame.Rect, seconds_left: float) -> None:
+    """The countdown before a person's episode, large, in the frame's upper part: CartPole's
+    pole, the thing to get ready for, stands in the middle."""
+    card = pygame.Rect(0, 0, 180, 132)
+    card.center = (
+        target.centerx,
+        max(target.y + card.height // 2 + 8, target.y + target.height // 4),
+    )
+    shade = pygame.Surface(card.size, pygame.SRCALPHA)
+    pygame.draw.rect(shade, (*theme.CARD, 225), shade.get_rect(), border_radius=theme.RADIUS)
+    surface.blit(shade, card)
+    pygame.draw.rect(surface, theme.PURPLE, card, width=2, border_radius=theme.RADIUS)
+    theme.draw_text(
+        surface,
+        countdown_label(seconds_left),
+        (card.centerx, card.y + 8),
+        kind="bold",
+        size=64,
+        colour=theme.PURPLE,
+        anchor="midtop",
+    )
+    theme.draw_text(
+        surface,
+        "get ready",
+        (card.centerx, card.bottom - 12),
+        size=14,
+        colour=theme.DIM,
+        anchor="midbottom",
+    )
 
 
 def taken_over(snapshot: Snapshot) -> bool:

@@ -12,13 +12,14 @@ from ui import theme
 from ui.screen import Screen
 from ui.shortcuts import SHORTCUTS, key_label
 
-CLOSE_KEYS = (pygame.K_F1, pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+CLOSE_KEYS = (pygame.K_F1, pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
 LINE = 22  # pixels per line
 PLAY_NOTES = (
     f"Agent or Train mode: a game key takes over at once; {TAKEOVER_IDLE_S:g} s",
     "without a key (or Backspace) hands the game back.",
     "Teach (C) in Human mode: you play the agent's own game",
     "and every move is stored as a demonstration.",
+    "Quitting with unsaved training asks: Save, Discard or Cancel.",
 )
 PANEL_NOTES = (
     ("Q-values", "a bar per action, every step; longest is best"),
@@ -73,7 +74,7 @@ class HelpScreen(Screen):
         theme.draw_text(surface, "Keyboard shortcuts", inner.topleft, kind="bold", size=22)
         theme.draw_text(
             surface,
-            "F1, ?, Enter or a click closes this",
+            "F1, ?, Esc, Enter or a click closes this",
             (inner.right, inner.y + 6),
             size=13,
             colour=theme.DIM,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pygame
 
@@ -10,8 +12,12 @@ from game.registry import GameSpec
 from ui import theme
 
 Q_ROW = 30  # pixels per action row
+NAME_MIN_W = 96  # pixels: the action-name column at its narrowest
+MARKER_W = 14  # pixels: the agent's-pick arrow and its distance from the bar
+MARKER_GAP = 8  # pixels between the longest (bold) action name and the arrow
 BAR_STUB = 0.12  # share of the bar the worst action keeps
 CURVE_WINDOW = 100  # episodes in the moving average, the same window as "mean (100)"
+TICK_SPACING = 28  # pixels: the closest the curve's value lines come to each other
 
 
 class QValuePanel:
@@ -34,7 +40,7 @@ class QValuePanel:
         q_values = snapshot.q_values or (0.0,) * len(game.action_names)
         lo, hi = min(q_values), max(q_values)
         span = hi - lo
-        name_w, value_w = 96, 74
+        name_w, value_w = self.name_width(game), 74
         bar_left = inner.x + name_w
         bar_w = max(10, inner.width - name_w - value_w)
         chosen_colour = self._chosen_colour(snapshot)
@@ -64,7 +70,7 @@ class QValuePanel:
             if agent_pick and not chosen:
                 pygame.draw.rect(surface, theme.ACCENT, bar, width=2, border_radius=4)
             if agent_pick:
-                tip = (bar_left - 8, row.centery)
+                tip = (bar_left - MARKER_W + 6, row.centery)
                 pygame.draw.polygon(
                     surface, theme.ACCENT, [(tip[0] - 6, tip[1] - 5), (tip[0] - 6, tip[1] + 5), tip]
                 )
@@ -78,6 +84,15 @@ class QValuePanel:
                 colour=colour,
                 anchor="midright",
             )
+
+    @staticmethod
+    def name_width(game: GameSpec) -> int:
+        """The action-name column: the longest name in bold (the chosen action's) keeps clear
+        of the arrow that marks the agent's pick."""
+        widest = max(
+            theme.text_surface(n, "bold", 13, theme.TEXT).get_width() for n in game.action_names
+        )
+        return max(NAME_MIN_W, widest + MARKER_GAP + MARKER_W)
 
     @staticmethod
     def _chosen_colour(snapshot: Snapshot) -> theme.Colour:
@@ -115,14 +130,23 @@ def _person_moved(snapshot: Snapshot) -> bool:
 
 
 class StatsPanel:
-    """Counters and running figures in a two-column grid."""
+    """Counters and running figures in a grid: two columns in the side panel, more in a wide
+    strip (a short window puts it under the game)."""
 
-    ROWS = 6
+    CELLS = 12
     ROW = 21  # pixels per row
+    CELL_MIN_W = 150  # pixels: the widest label and value side by side ("replay 1,317 / 250k")
+    COLUMN_CHOICES = (6, 4, 3, 2)  # divisors of CELLS, so every row is full
 
     @classmethod
-    def height(cls) -> int:
-        return 2 * theme.PAD + 22 + cls.ROWS * cls.ROW
+    def columns(cls, width: int) -> int:
+        fits = (width - 2 * theme.PAD) // cls.CELL_MIN_W
+        return next((c for c in cls.COLUMN_CHOICES if c <= fits), 2)
+
+    @classmethod
+    def height(cls, width: int) -> int:
+        rows = -(-cls.CELLS // cls.columns(width))
+        return 2 * theme.PAD + 22 + rows * cls.ROW
 
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         inner = theme.draw_card(surface, rect, "Live stats")
@@ -146,13 +170,27 @@ class StatsPanel:
                 f"{snapshot.demo_fraction:.0%}" if snapshot.demo_fraction else "uniform",
             ),
         )
-        column = inner.width // 2
+        columns = self.columns(rect.width)
+        column = inner.width // columns
         for i, (label, value) in enumerate(cells):
-            x = inner.x + (i % 2) * column
-            y = inner.y + (i // 2) * self.ROW
-            theme.draw_text(surface, label, (x, y), size=13, colour=theme.DIM)
-            right = x + column - (12 if i % 2 == 0 else 0)
+            x = inner.x + (i % columns) * column
+            y = inner.y + (i // columns) * self.ROW
+            shown = theme.draw_text(surface, label, (x, y), size=13, colour=theme.DIM)
+            right = x + column - (12 if i % columns < columns - 1 else 0)
+            room = right - shown.right - 8
+            value = _fit(value, room, "mono", 13)
             theme.draw_text(surface, value, (right, y + 1), kind="mono", size=13, anchor="topright")
+
+
+def _fit(text: str, width: int, kind: str, size: int) -> str:
+    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
+    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
+        return text
+    while len(text) > 1:
+        text = text[:-1]
+        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
+            break
+    return text + "…"
 
 
 class LearningCurve:
@@ -210,12 +248,15 @@ class LearningCurve:
         plot = pygame.Rect(inner.x + axis_w, inner.y + 4, inner.width - axis_w, inner.height - 22)
         if plot.width < 10 or plot.height < 10:
             return image
-        for fraction in (0.0, 0.5, 1.0):
-            y = plot.bottom - int(fraction * plot.height)
+        ticks = nice_ticks(lo, hi, max(1, min(4, plot.height // TICK_SPACING)))
+        lo, hi = ticks[0], ticks[-1]  # the plot spans whole ticks, so its lines are round
+        step = ticks[1] - ticks[0]
+        for tick in ticks:
+            y = plot.bottom - int((tick - lo) / (hi - lo) * plot.height)
             pygame.draw.line(image, theme.GRID, (plot.x, y), (plot.right, y))
             theme.draw_text(
                 image,
-                theme.format_number(lo + fraction * (hi - lo), 1),
+                tick_label(tick, step),
                 (plot.x - 6, y),
                 kind="mono",
                 size=11,
@@ -235,6 +276,30 @@ class LearningCurve:
             image.fill(theme.FAINT, (point[0] - 1, point[1] - 1, 2, 2))
         _polyline(image, theme.ACCENT, _points(average, lo, hi, plot), 2)
         return image
+
+
+def nice_ticks(lo: float, hi: float, most: int = 4) -> tuple[float, ...]:
+    """Round values for an axis over [lo, hi]: 1, 2 or 5 times a power of ten apart, the
+    first at or below ``lo``, the last at or above ``hi``, at most ``most`` steps between."""
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got {lo} and {hi}")
+    most = max(1, most)
+    magnitude = 10.0 ** math.floor(math.log10((hi - lo) / most))
+    for multiple in (1, 2, 5, 10, 20, 50):
+        step = multiple * magnitude
+        first, last = math.floor(lo / step), math.ceil(hi / step)
+        if last - first <= most:
+            break
+    return tuple(round(i * step, 12) for i in range(first, last + 1))
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick's value with the decimals its step needs (200, 0.5, 0.05); 20k for big ones."""
+    if abs(value) >= 10_000 and step >= 1000:
+        return theme.format_count(int(round(value)))
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    text = f"{value:,.{decimals}f}"
+    return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # never "-0"
 
 
 def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from ui import theme
 from ui.agent_view import STATE_LABELS, AgentView, draw_state_bars
 from ui.game_view import GameView
 from ui.overlay import SaliencyOverlay
+from ui.scoreboard import Scoreboard
 from ui.versus_view import VersusView
 
 INSET_H = 116  # pixels: CartPole's state numbers laid over its picture
@@ -38,11 +39,15 @@ class PlayArea:
         *,
         agent_view: bool,
         saliency: bool,
+        board: Scoreboard | None = None,
     ) -> pygame.Rect | None:
-        """Draw; returns where the game frame went (the agent's side in Versus)."""
+        """Draw; returns where the game frame went (the agent's side in Versus). ``board``
+        holds the game's running records for the header."""
         heat = snapshot.saliency if saliency else None
         with _clipped(surface, rects["view"]):
-            target = self._draw_game(surface, rects["view"], snapshot, game, heat, agent_view)
+            target = self._draw_game(
+                surface, rects["view"], snapshot, game, heat, agent_view, board
+            )
         if agent_view and "agent_view" in rects:
             with _clipped(surface, rects["agent_view"]):
                 self.agent_view.draw(surface, rects["agent_view"], snapshot, game, saliency)
@@ -56,11 +61,12 @@ class PlayArea:
         game: GameSpec,
         heat: np.ndarray | None,
         agent_view: bool,
+        board: Scoreboard | None,
     ) -> pygame.Rect | None:
         if snapshot.mode is Mode.VERSUS:
             target = self.versus.draw(surface, rect, snapshot, game, heat is not None).get("agent")
         else:
-            target = self.view.draw(surface, rect, snapshot, game)
+            target = self.view.draw(surface, rect, snapshot, game, board)
             if heat is not None and snapshot.frame is not None:
                 self.overlay.draw(surface, target, heat)
         vector = heat is not None and heat.ndim == 1 and snapshot.obs is not None

@@ -1,11 +1,15 @@
-"""Where checkpoints live: ``saves/GAME.pt`` is the shipped agent, ``saves/GAME-NAME.pt`` the
-user's own."""
+"""Where checkpoints live: ``saves/GAME.pt`` is the shipped agent and ``saves/GAME-NAME.pt``
+the others that ship with the app (such as the Breakout campaign's time-lapse); the user's own
+saves go to ``saves/mine/GAME-NAME.pt``, a folder git ignores, so that they never show up as
+changes to the app. The load list offers all of them."""
 
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
+
+USER_FOLDER = "mine"
 
 
 def default_name(game: str) -> str:
@@ -14,22 +18,29 @@ def default_name(game: str) -> str:
 
 
 def checkpoint_path(saves_dir: Path, game: str, name: str) -> Path:
-    """The file a user's save named ``name`` goes to; never the shipped agent's file."""
+    """The file a user's save named ``name`` goes to: in the user's folder, never over an
+    agent that ships with the app."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip()).strip("-.") or default_name(game)
     if not stem.startswith(f"{game}-"):
         stem = f"{game}-{stem}"
-    return Path(saves_dir) / f"{stem}.pt"
+    return Path(saves_dir) / USER_FOLDER / f"{stem}.pt"
 
 
 def list_checkpoints(saves_dir: Path, game: str) -> list[Path]:
-    """The game's checkpoints: the shipped agent first, then the user's, newest first."""
-    try:
-        found = [
+    """The game's checkpoints: the shipped agent first, then the user's own, newest first,
+    then the others that ship with the app, by name."""
+
+    def of_game(folder: Path) -> list[Path]:
+        return [
             path
-            for path in Path(saves_dir).glob(f"{game}*.pt")
+            for path in folder.glob(f"{game}*.pt")
             if path.name == f"{game}.pt" or path.name.startswith(f"{game}-")
         ]
-        found.sort(key=lambda path: (path.name != f"{game}.pt", -path.stat().st_mtime))
+
+    try:
+        with_app = sorted(of_game(Path(saves_dir)), key=lambda path: path.name)
+        own = sorted(of_game(Path(saves_dir) / USER_FOLDER), key=lambda p: -p.stat().st_mtime)
     except OSError:
         return []
-    return found
+    shipped = [path for path in with_app if path.name == f"{game}.pt"]
+    return shipped + own + [path for path in with_app if path not in shipped]

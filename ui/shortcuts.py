@@ -42,7 +42,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(
         (pygame.K_RETURN, pygame.K_KP_ENTER),
         "Enter",
-        "Versus: start the round",
+        "Versus: start a round; end it once you are out",
         Intent("next_round"),
     ),
     Shortcut((pygame.K_BACKSPACE,), "Backspace", "Take over: hand back now", Intent("hand_back")),
@@ -72,7 +72,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut((pygame.K_r,), "R", "Record GIF: start / stop", Intent("record")),
     Shortcut((pygame.K_q,), "Q", "Recording includes the Q-value panel", Intent("record_q")),
     Shortcut((pygame.K_F1,), "F1 or ?", "This help", Intent("help")),
-    Shortcut((pygame.K_ESCAPE,), "Esc", "Quit at once (saves nothing)", Intent("quit")),
+    Shortcut(
+        (pygame.K_ESCAPE,), "Esc", "Close what is open, else quit (asks to save)", Intent("quit")
+    ),
 )
 
 

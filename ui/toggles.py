@@ -1,5 +1,6 @@
 """The strip of toggles under the game: the agent's view, saliency, teach, demo share, and one
-button whose job follows the mode (hand control back after a takeover, start a versus round).
+button whose job follows the mode (hand control back after a takeover, start a versus round or
+end one the person has finished).
 
 Like the side panel's widgets, these only turn clicks into ``Intent``s and show what the
 screen and the latest snapshot say; they never talk to a session.
@@ -20,6 +21,7 @@ STRIP_H = 40  # pixels, the strip's height
 BUTTON_H = 30  # pixels
 ACTION_W = 156  # pixels, the mode's own button
 MIN_TOGGLE_W = 120  # pixels: narrower toggles drop the key from their label
+LABEL_PAD = 20  # pixels a button needs beside its label's text
 TOGGLES = (  # intent, label, key (the theme's sans font has no arrow or Shift symbols)
     ("agent_view", "Agent's view", "W"),
     ("saliency", "Saliency", "O"),
@@ -32,6 +34,24 @@ TIPS = {
     "teach": "Human mode: play the agent's own game; your moves become demonstrations (C)",
     "demo_share": "Draw a quarter of each training batch from demonstrations (Shift+C)",
 }
+
+
+def _fit_labels(room: int) -> list[tuple[tuple[str, str], int]]:
+    """Each toggle's (intent, label) and width in ``room`` pixels: equal widths, with the key
+    in the label where it fits; where an equal width would cut the longest label (a narrow
+    window), each gets its label's width and an equal share of what is left."""
+    even = max(room // len(TOGGLES), 60)
+    needs = [
+        theme.text_surface(label, "bold", 14, theme.TEXT).get_width() + LABEL_PAD
+        for _, label, _ in TOGGLES
+    ]
+    if max(needs) <= even or sum(needs) > room:
+        return [
+            ((action, f"{label} · {key}" if even >= MIN_TOGGLE_W + 6 * len(key) else label), even)
+            for action, label, key in TOGGLES
+        ]
+    share = (room - sum(needs)) // len(TOGGLES)
+    return [((a, label), need + share) for (a, label, _), need in zip(TOGGLES, needs, strict=True)]
 
 
 class ToggleBar:
@@ -51,19 +71,17 @@ class ToggleBar:
         inner = rect.inflate(-2 * (STRIP_H - BUTTON_H) // 2, 0)
         y = rect.y + (rect.height - BUTTON_H) // 2
         gap = 6
-        toggle_w = (inner.width - ACTION_W - gap * len(TOGGLES)) // len(TOGGLES)
-        toggle_w = max(toggle_w, 60)
+        room = inner.width - ACTION_W - gap * len(TOGGLES)
         x = inner.x
-        for action, label, key in TOGGLES:
-            text = f"{label} · {key}" if toggle_w >= MIN_TOGGLE_W + 6 * len(key) else label
+        for (action, text), width in _fit_labels(room):
             self.buttons[action] = UIButton(
-                pygame.Rect(x, y, toggle_w, BUTTON_H),
+                pygame.Rect(x, y, width, BUTTON_H),
                 text,
                 self.manager,
                 object_id=ObjectID(f"#toggle_{action}", "@picker"),
                 tool_tip_text=TIPS[action],
             )
-            x += toggle_w + gap
+            x += width + gap
         self.action = UIButton(
             pygame.Rect(inner.right - ACTION_W, y, ACTION_W, BUTTON_H),
             "Hand back · Bksp",
@@ -107,7 +125,12 @@ class ToggleBar:
             playing = versus is not None and versus.phase == "playing"
             ready = versus is None or versus.phase == "ready"
             text = "Start round · Enter" if ready else "Next round · Enter"
-            self._action_intent, enabled = "next_round", not playing and versus is not None
+            # Once the person's game is over they need not wait for the agent's.
+            can_end = playing and versus is not None and versus.human_done
+            if can_end:
+                text = "End round · Enter"
+            self._action_intent = "next_round"
+            enabled = (not playing or can_end) and versus is not None
         else:
             text = "Hand back · Bksp"
             self._action_intent, enabled = "hand_back", snapshot.controller == "human"

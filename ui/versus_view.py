@@ -1,5 +1,6 @@
 """Versus: the person's game and the agent's side by side, each with its score, the round and
-the running tally above, and a round summary when both games have ended."""
+the running tally above, and a round summary when both games have ended. Fruit catch counts
+each side's catches and misses over the whole match instead of the round's score."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pygame
 
 from agent.channels import Snapshot
-from agent.versus import OVER, READY, RoundResult, VersusState
+from agent.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, VersusState
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import HEADER, fit, frame_to_surface, scale_frame
@@ -80,33 +81,20 @@ class VersusView:
         placed = {}
         for side, column in sides.items():
             human = side == "human"
-            score = versus.human_score if human else versus.agent_score
             done = versus.human_done if human else versus.agent_done
             label = pygame.Rect(column.x, column.y, column.width, LABEL_H)
-            self._draw_label(surface, label, human, score, done, versus.phase)
+            fields = _side_fields(versus, human, game)
+            self._draw_label(surface, label, human, fields, done, versus.phase)
             box = pygame.Rect(column.x, label.bottom, column.width, column.bottom - label.bottom)
             pane = self._human if human else self._agent
             frame = versus.human_frame if human else snapshot.frame
             placed[side] = pane.draw(surface, box, frame, snapshot.frame_serial)
             if not human and overlay and snapshot.saliency is not None:
                 self._overlay.draw(surface, placed[side], snapshot.saliency)
-            if done and versus.phase != OVER:
-                theme.draw_pill(
-                    surface,
-                    "GAME OVER · waiting for " + ("the agent" if human else "you"),
-                    (placed[side].centerx, placed[side].y + 12),
-                    theme.ORANGE,
-                    anchor="midtop",
-                )
-        if snapshot.paused:
-            theme.draw_pill(
-                surface,
-                "PAUSED",
-                (body.centerx, body.y + 4),
-                theme.ORANGE,
-                anchor="midtop",
-                size=14,
-            )
+            if done and versus.phase == PLAYING:
+                # Mid-frame, where no game keeps its score: that side's game is over anyway.
+                note = "Enter: end the round" if human else "waiting for you"
+                _draw_game_over(surface, placed[side], note)
         if versus.phase == READY:
             self._draw_banner(
                 surface, body, f"Round {versus.round}", ("same seed on both sides", "Enter: start")
@@ -127,6 +115,10 @@ class VersusView:
         pill = theme.draw_pill(
             surface, "VERSUS", (rect.right, middle), theme.MODE_COLOURS["versus"], anchor="midright"
         )
+        if snapshot.paused:
+            pill = theme.draw_pill(
+                surface, "PAUSED", (pill.x - 8, middle), theme.ORANGE, anchor="midright"
+            )
         title = theme.draw_text(
             surface, game.title, (rect.x, middle), kind="bold", size=18, anchor="midleft"
         )
@@ -152,34 +144,28 @@ class VersusView:
         surface: pygame.Surface,
         rect: pygame.Rect,
         human: bool,
-        score: float,
+        fields: list[tuple[str, str]],
         done: bool,
         phase: str,
     ) -> None:
         colour = theme.PURPLE if human else theme.ACCENT
+        middle = rect.centery
         pill = theme.draw_pill(
-            surface, "YOU" if human else "AGENT", (rect.x, rect.centery), colour, anchor="midleft"
+            surface, "YOU" if human else "AGENT", (rect.x, middle), colour, anchor="midleft"
         )
-        theme.draw_text(
-            surface,
-            "score",
-            (pill.right + 12, rect.centery),
-            size=13,
-            colour=theme.DIM,
-            anchor="midleft",
-        )
-        theme.draw_text(
-            surface,
-            theme.format_number(score),
-            (pill.right + 52, rect.centery),
-            kind="mono",
-            size=18,
-            anchor="midleft",
-        )
-        state = "finished" if done else ("playing" if phase == "playing" else "")
-        theme.draw_text(
-            surface, state, (rect.right, rect.centery), size=12, colour=theme.DIM, anchor="midright"
-        )
+        x = pill.right + 12
+        for label, value in fields:
+            shown = theme.draw_text(
+                surface, label, (x, middle), size=13, colour=theme.DIM, anchor="midleft"
+            )
+            shown = theme.draw_text(
+                surface, value, (shown.right + 6, middle), kind="mono", size=18, anchor="midleft"
+            )
+            x = shown.right + 14
+        state = "finished" if done else ("playing" if phase == PLAYING else "")
+        image = theme.text_surface(state, "sans", 12, theme.DIM)
+        if rect.right - image.get_width() > x:  # a narrow side shows its numbers first
+            surface.blit(image, image.get_rect(midright=(rect.right, middle)))
 
     @staticmethod
     def _draw_banner(
@@ -275,6 +261,40 @@ class VersusView:
         image = theme.text_surface(source, "sans", 12, theme.DIM)
         if rect.right - image.get_width() > keys.right + 16:
             surface.blit(image, image.get_rect(midright=(rect.right, rect.centery)))
+
+
+def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple[str, str]]:
+    """What a side's label shows: fruit catch's catches and misses over the match (a round is
+    one fruit), other games the round's score."""
+    if game.key == "fruit":
+        counts: RewardCounts = versus.human_rewards if human else versus.agent_rewards
+        return [("caught", f"{counts.positive:,}"), ("missed", f"{counts.negative:,}")]
+    score = versus.human_score if human else versus.agent_score
+    return [("score", theme.format_number(score))]
+
+
+def _draw_game_over(surface: pygame.Surface, frame: pygame.Rect, note: str) -> None:
+    """GAME OVER and what happens next, in the middle of a side's frame."""
+    card = pygame.Rect(0, 0, min(frame.width - 8, 220), 58)
+    card.center = frame.center
+    _shade(surface, card)
+    theme.draw_text(
+        surface,
+        "GAME OVER",
+        (card.centerx, card.y + 8),
+        kind="bold",
+        size=16,
+        colour=theme.ORANGE,
+        anchor="midtop",
+    )
+    theme.draw_text(
+        surface,
+        note,
+        (card.centerx, card.bottom - 8),
+        size=13,
+        colour=theme.DIM,
+        anchor="midbottom",
+    )
 
 
 def _shade(surface: pygame.Surface, card: pygame.Rect) -> None:

@@ -1,0 +1,45 @@
+"""Which agent the window plays, through real clicks: the shipped one by default (its Q-values
+beside a person's play too), a new untrained one to train from scratch, and the shipped one
+back in one click."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pygame
+
+from agent.channels import Mode
+from tests.test_app import click, press, run_until, tick
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _with_shipped(tmp_path: Path, game: str) -> None:
+    (tmp_path / "saves").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "saves" / f"{game}.pt", tmp_path / "saves" / f"{game}.pt")
+
+
+def test_human_mode_shows_the_shipped_agents_opinion(make_app, tmp_path):
+    _with_shipped(tmp_path, "cartpole")
+    app = make_app("cartpole", start_mode=Mode.HUMAN)
+    shot = run_until(app, lambda s: s.message.startswith("loaded"))
+    assert shot.mode is Mode.HUMAN and shot.agent_source == "cartpole.pt"
+    assert shot.global_step > 0  # a trained agent's Q-values, not an untrained network's
+
+
+def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
+    _with_shipped(tmp_path, "fruit")
+    app = make_app("fruit", start_mode=Mode.AGENT)
+    shipped = run_until(app, lambda s: s.message.startswith("loaded"))
+    controls = app.arcade.controls
+    click(app, controls.new_agent.rect.center)
+    fresh = run_until(app, lambda s: s.message.startswith("a new agent"))
+    assert fresh.agent_source == "untrained" and fresh.global_step == 0
+    press(app, pygame.K_t)  # Train mode trains the new agent from scratch
+    trained = run_until(app, lambda s: s.mode is Mode.TRAIN and s.updates > 0, timeout=60)
+    assert trained.agent_source.startswith("trained here")
+    click(app, controls.shipped_agent.rect.center)
+    back = run_until(app, lambda s: s.message.startswith("loaded"))
+    assert back.agent_source == "fruit.pt" and back.global_step == shipped.global_step
+    tick(app, 2)

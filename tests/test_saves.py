@@ -1,0 +1,33 @@
+"""Where the window's checkpoints go and how the load list orders them."""
+
+from __future__ import annotations
+
+import os
+
+from ui.saves import checkpoint_path, list_checkpoints
+
+
+def test_the_users_saves_go_to_their_own_folder_never_over_a_shipped_agent(tmp_path):
+    assert checkpoint_path(tmp_path, "fruit", "my agent") == tmp_path / "mine" / "fruit-my-agent.pt"
+    assert checkpoint_path(tmp_path, "fruit", "").parent == tmp_path / "mine"
+    assert checkpoint_path(tmp_path, "breakout", "../../breakout") == (
+        tmp_path / "mine" / "breakout-breakout.pt"
+    )
+
+
+def test_the_load_list_offers_shipped_then_own_newest_first_then_the_rest(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for path in [tmp_path / "breakout.pt", tmp_path / "breakout-after-1h.pt",
+                 tmp_path / "fruit.pt", mine / "breakout-old.pt", mine / "breakout-new.pt",
+                 tmp_path / "breakoutish.pt"]:  # fmt: skip
+        path.write_bytes(b"x")
+    os.utime(mine / "breakout-old.pt", (1, 1))
+    listed = [path.relative_to(tmp_path) for path in list_checkpoints(tmp_path, "breakout")]
+    assert [str(p) for p in listed] == [
+        "breakout.pt",
+        "mine/breakout-new.pt",
+        "mine/breakout-old.pt",
+        "breakout-after-1h.pt",
+    ]
+    assert list_checkpoints(tmp_path / "missing", "breakout") == []
