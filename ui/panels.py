@@ -36,7 +36,8 @@ class QValuePanel:
         self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
     ) -> None:
         inner = theme.draw_card(surface, rect, "Q-values")
-        self._draw_marker(surface, rect, snapshot, game)
+        marker = self._draw_marker(surface, rect, snapshot, game)
+        self._draw_source(surface, rect, snapshot.agent_source, marker)
         q_values = snapshot.q_values or (0.0,) * len(game.action_names)
         lo, hi = min(q_values), max(q_values)
         span = hi - lo
@@ -103,23 +104,48 @@ class QValuePanel:
     @staticmethod
     def _draw_marker(
         surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
-    ) -> None:
+    ) -> pygame.Rect | None:
+        """The pill that says whose move it was; returns where it went (None: not drawn)."""
         if not snapshot.q_values or snapshot.action is None:
-            return
+            return None
         anchor = (rect.right - theme.PAD, rect.y + theme.PAD + 7)
         if _person_moved(snapshot):
             verdict = "agrees" if snapshot.greedy else "differs"
             text = f"agent {verdict}"
-            theme.draw_pill(surface, text, anchor, theme.PURPLE, anchor="midright", filled=False)
-        elif snapshot.greedy:
-            theme.draw_pill(surface, "GREEDY", anchor, theme.GREEN, anchor="midright")
-        else:
-            theme.draw_pill(
-                surface,
-                f"RANDOM  ε {snapshot.epsilon:.2f}",
-                anchor,
-                theme.ORANGE,
-                anchor="midright",
+            return theme.draw_pill(
+                surface, text, anchor, theme.PURPLE, anchor="midright", filled=False
+            )
+        if snapshot.greedy:
+            return theme.draw_pill(surface, "GREEDY", anchor, theme.GREEN, anchor="midright")
+        return theme.draw_pill(
+            surface,
+            f"RANDOM  ε {snapshot.epsilon:.2f}",
+            anchor,
+            theme.ORANGE,
+            anchor="midright",
+        )
+
+    @staticmethod
+    def _draw_source(
+        surface: pygame.Surface, rect: pygame.Rect, source: str, marker: pygame.Rect | None
+    ) -> None:
+        """Which agent these are the Q-values of (the shipped one, a loaded one and the
+        updates made here since, or one trained here), beside the title, cut to fit."""
+        if not source:
+            return
+        left = (
+            rect.x + theme.PAD + theme.text_surface("Q-VALUES", "bold", 12, theme.DIM).get_width()
+        )
+        right = (marker.left if marker else rect.right - theme.PAD) - 8
+        text, y = f"· {source}", rect.y + theme.PAD + 7
+        while (
+            len(text) > 3
+            and theme.text_surface(text, "sans", 12, theme.DIM).get_width() > right - left - 8
+        ):
+            text = text[:-2] + "…"
+        if right - left > 40:
+            theme.draw_text(
+                surface, text, (left + 8, y), size=12, colour=theme.DIM, anchor="midleft"
             )
 
 
