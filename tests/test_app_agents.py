@@ -43,3 +43,19 @@ def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     back = run_until(app, lambda s: s.message.startswith("loaded"))
     assert back.agent_source == "fruit.pt" and back.global_step == shipped.global_step
     tick(app, 2)
+
+
+def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_path):
+    _with_shipped(tmp_path, "breakout")
+    shutil.copy(ROOT / "saves" / "breakout-after-1h.pt", tmp_path / "saves")
+    app = make_app("breakout", start_mode=Mode.AGENT)
+    run_until(app, lambda s: s.message.startswith("loaded"))
+    listed = [path.name for path in app.arcade.controls._save_paths.values()]
+    assert listed == ["breakout.pt", "breakout-after-1h.pt"]
+    app.arcade.controls.set_saves(
+        [tmp_path / "saves" / name for name in listed], "breakout-after-1h.pt"
+    )
+    click(app, app.arcade.controls.load.rect.center)
+    shot = run_until(app, lambda s: s.agent_source == "breakout-after-1h.pt")
+    later = run_until(app, lambda s: s.env_steps > shot.env_steps + 3)
+    assert len(later.q_values) == 4 and "error" not in later.message
