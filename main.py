@@ -30,37 +30,111 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that shows each option's default (unless its text already says it, or there is
+    none to show) and keeps the examples' lines as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        nothing = (
+            default is None or default is False or default == [] or default == argparse.SUPPRESS
+        )
+        shown = not nothing and "default" not in text
+        return f"{text} (default: %(default)s)" if shown and action.option_strings else text
+
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _command(sub, name: str, summary: str, examples: str, device: bool = True) -> ArgumentParser:
+    """A subcommand whose --help ends with examples; its --device, when given, wins over one
+    given before the command (`main.py --device cpu train ...` works too)."""
+    command = sub.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog="examples:\n" + examples,
+        formatter_class=HelpFormatter,
+    )
+    if device:
+        command.add_argument(
+            "--device", default=argparse.SUPPRESS, choices=DEVICES, help="where the network runs"
+        )
+    return command
+
+
+def _checkpoint_option(command: ArgumentParser) -> None:
+    command.add_argument(
+        "--checkpoint", type=Path, help="the agent to use (default: the shipped one, saves/GAME.pt)"
+    )
+
+
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(
+        prog="main.py",
+        description=__doc__.splitlines()[0],
+        epilog="examples:\n  main.py                      open the window\n"
+        "  main.py train cartpole --stop-at 475\n"
+        "  main.py eval breakout --episodes 30 --epsilon 0.05",
+        formatter_class=HelpFormatter,
+    )
     parser.add_argument("--game", choices=GAMES, default="fruit", help="game the window opens on")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
+    parser.add_argument(
+        "--version", action="store_true", help="print the app's and its libraries' versions"
+    )
     sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
 
-    train = sub.add_parser("train", help="train an agent headless")
-    train.add_argument("game", choices=GAMES)
-    train.add_argument("--steps", type=int, help="env steps (default: the config's total_steps)")
+    train = _command(
+        sub,
+        "train",
+        "train an agent headless",
+        "  main.py train cartpole --stop-at 475\n"
+        "  main.py train fruit -n 20000 --seed 1 --save runs/fruit.pt\n"
+        "  OMP_NUM_THREADS=1 main.py train breakout --config agent/configs/breakout_pqn.yaml \\\n"
+        "      -i runs/pqn.pt --save runs/pqn.pt --snapshot-every 1000000",
+    )
+    train.add_argument("game", choices=GAMES, help="the game to train on")
+    train.add_argument(
+        "-n", "--steps", type=int, help="env steps to train for (default: the config's total_steps)"
+    )
     train.add_argument("--config", type=Path, help="YAML file overriding the game's defaults")
     train.add_argument(
         "--set",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override one config value (repeatable)",
+        help="override one config value (repeatable), e.g. --set learning_rate=3e-4",
     )
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seeds the envs, networks and sampling")
     train.add_argument(
         "--envs",
         type=int,
         help="envs stepped together, their actions from one batched forward pass (Breakout; "
         "default 1 for DQN, the config's num_envs for PQN)",
     )
-    train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     train.add_argument(
         "--save", type=Path, help="checkpoint path (default: saves/mine/GAME-TIME.pt)"
     )
-    train.add_argument("--resume", type=Path, help="continue from this checkpoint")
-    train.add_argument("--eval-every", type=int, help="env steps between greedy evaluations")
-    train.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
+    train.add_argument(
+        "-i", "--resume", type=Path, help="go on from this checkpoint, exactly where it stopped"
+    )
+    train.add_argument(
+        "--eval-every",
+        "--eval-freq",
+        type=int,
+        help="env steps between greedy evaluations (default: the config's eval_every)",
+    )
+    train.add_argument(
+        "--eval-episodes", type=int, help="episodes per evaluation (default: the config's)"
+    )
+    train.add_argument(
+        "--save-freq",
+        type=int,
+        metavar="N",
+        help="env steps between saves (default: the config's save_every)",
+    )
     train.add_argument(
         "--snapshot-every",
         type=int,
@@ -77,51 +151,83 @@ def build_parser() -> ArgumentParser:
     train.add_argument("--stop-at", type=float, help="stop once a greedy evaluation reaches this")
     train.add_argument("--json", action="store_true", help="end with one JSON line")
 
-    evaluate = sub.add_parser("eval", help="score a checkpoint with greedy play")
-    evaluate.add_argument("game", choices=GAMES)
-    evaluate.add_argument("--checkpoint", type=Path, required=True)
-    evaluate.add_argument("--episodes", type=int, default=10)
+    evaluate = _command(
+        sub,
+        "eval",
+        "score an agent on fresh games",
+        "  main.py eval cartpole\n"
+        "  main.py eval breakout --episodes 30 --epsilon 0.05 --seed 6000\n"
+        "  main.py eval fruit --checkpoint saves/mine/fruit-1.pt --json",
+    )
+    evaluate.add_argument("game", choices=GAMES, help="the game to play")
+    _checkpoint_option(evaluate)
+    evaluate.add_argument("--episodes", type=int, default=10, help="whole games to score")
     evaluate.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    evaluate.add_argument("--seed", type=int, default=0, help="the first game's seed")
     evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
 
-    record = sub.add_parser("record", help="write a GIF of greedy play")
-    record.add_argument("game", choices=GAMES)
-    record.add_argument("--checkpoint", type=Path, required=True)
-    record.add_argument("--out", type=Path, required=True)
-    record.add_argument("--episodes", type=int, default=1)
+    record = _command(
+        sub,
+        "record",
+        "write a GIF of an agent's greedy play",
+        "  main.py record breakout --out breakout.gif --max-frames 600\n"
+        "  main.py record cartpole --checkpoint saves/mine/cartpole-1.pt --out cp.gif",
+    )
+    record.add_argument("game", choices=GAMES, help="the game to play")
+    _checkpoint_option(record)
+    record.add_argument("--out", type=Path, required=True, help="the GIF to write")
+    record.add_argument("--episodes", type=int, default=1, help="whole games to record")
     record.add_argument("--fps", type=float, help="frames per second (default: the game's pace)")
     record.add_argument("--max-frames", type=int, help="stop the GIF after this many frames")
-    record.add_argument("--seed", type=int, default=0)
-    record.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    record.add_argument("--seed", type=int, default=0, help="the first game's seed")
 
-    export = sub.add_parser("export", help="score a checkpoint and write it small, for shipping")
-    export.add_argument("game", choices=GAMES)
-    export.add_argument("--checkpoint", type=Path, required=True)
+    export = _command(
+        sub,
+        "export",
+        "score a checkpoint and write it small, for shipping",
+        "  main.py export cartpole --checkpoint runs/cartpole.pt --episodes 100\n"
+        "  main.py export breakout --checkpoint runs/pqn.pt --out saves/breakout.pt \\\n"
+        "      --episodes 30 --epsilon 0.05 --seed 6000",
+    )
+    export.add_argument("game", choices=GAMES, help="the game it plays")
+    _checkpoint_option(export)
     export.add_argument(
         "--out",
         type=Path,
         help="default: beside the checkpoint, as NAME-export.pt; "
         "give saves/GAME.pt to replace the shipped agent",
     )
-    export.add_argument("--episodes", type=int, default=100)
+    export.add_argument("--episodes", type=int, default=100, help="whole games to score")
     export.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
-    export.add_argument("--seed", type=int, default=0)
-    export.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    export.add_argument("--seed", type=int, default=0, help="the first game's seed")
 
-    plot = sub.add_parser(
+    plot = _command(
+        sub,
         "plot",
-        help="draw learning curves from training metrics CSVs (or a campaign record) into a PNG",
-        description="Draw learning curves into a PNG: each RUN.metrics.csv that `train` wrote "
-        "(episode returns, their running mean and the greedy evaluations against env steps; "
-        "several runs overlaid), or one campaign record (assets/campaign/breakout.csv). "
-        "Example: main.py plot runs/a.metrics.csv runs/b.metrics.csv --out curves.png",
+        "draw learning curves from training metrics CSVs (or a campaign record) into a PNG",
+        "  main.py plot runs/a.metrics.csv runs/b.metrics.csv --out curves.png\n"
+        "  main.py plot assets/campaign/breakout.csv --out assets/campaign/breakout.png",
+        device=False,
     )
     plot.add_argument("csv", type=Path, nargs="+", help="metrics CSVs, or one campaign record")
     plot.add_argument("--out", type=Path, required=True, help="the PNG to write")
     plot.add_argument("--title", help="the picture's title")
     return parser
+
+
+def versions() -> str:
+    """The app's version and those of the libraries it runs on, one line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from agent.checkpoint import APP_VERSION
+
+    parts = [f"DQN Arcade {APP_VERSION}", f"Python {sys.version.split()[0]}"]
+    for package in ("torch", "gymnasium", "ale-py", "pygame-ce", "pygame_gui", "numpy"):
+        try:
+            parts.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package} missing")
+    return ", ".join(parts)
 
 
 def run_plot(args: argparse.Namespace, parser: ArgumentParser) -> int:
@@ -186,6 +292,8 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         overrides = dict(parse_override(text) for text in args.set)
         if args.eval_every is not None:
             overrides["eval_every"] = args.eval_every
+        if args.save_freq is not None:
+            overrides["save_every"] = args.save_freq
         if args.eval_episodes is not None:
             overrides["eval_episodes"] = args.eval_episodes
         config = load_config(args.game, args.config, overrides)
@@ -305,6 +413,11 @@ def _device(name: str, parser: ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.version:
+        print(versions())
+        return 0
+    if getattr(args, "checkpoint", "absent") is None:  # eval, record, export: the shipped agent
+        args.checkpoint = SAVES / f"{args.game}.pt"
     commands = {
         "train": run_train,
         "eval": run_eval,

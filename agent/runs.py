@@ -301,12 +301,23 @@ def _progress_text(
     mean = f"{np.mean(recent):8.2f}" if recent else "       -"
     loss = f"{trainer.last_loss:.4f}" if trainer.last_loss is not None else "-"
     done = (trainer.global_step - first_step) / max(end_step - first_step, 1)
-    filled = int(20 * done)
+    filled = int(20 * min(done, 1.0))
+    left = (end_step - trainer.global_step) / rate if rate > 0 else float("inf")
     return (
         f"[{'#' * filled}{'.' * (20 - filled)}] {trainer.global_step:>9,} steps "
-        f"{rate:7.0f} steps/s  episodes {trainer.episode:>6}  "
+        f"{rate:7.0f} steps/s  {_clock(elapsed)} elapsed, ETA {_clock(max(left, 0.0))}  "
+        f"episodes {trainer.episode:>6}  "
         f"mean return {mean}  eps {trainer.scheduled_epsilon:.3f}  loss {loss}"
     )
+
+
+def _clock(seconds: float) -> str:
+    """``seconds`` as H:MM:SS (M:SS under an hour); ``-`` when unknown."""
+    if seconds != seconds or seconds == float("inf"):
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def load_agent(

@@ -184,7 +184,7 @@ USAGE_ERRORS = [
     (["train", "fruit", "--steps", "many"], "--steps"),
     (["eval", "fruit", "--checkpoint", "x.pt", "--episodes", "0"], "--episodes"),
     (["record", "fruit", "--checkpoint", "x.pt", "--out", "x.png"], "gif"),
-    (["eval", "fruit"], "--checkpoint"),
+    (["eval", "fruit", "--epsilon", "2"], "--epsilon"),
 ]
 
 
@@ -292,3 +292,49 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert read_checkpoint(save)["counters"]["global_step"] > 0
+
+
+def test_version_names_the_app_and_its_libraries(capsys):
+    code, out, _ = call_main(["--version"], capsys)
+    assert code == 0
+    assert out.startswith("DQN Arcade ") and "torch " in out and "gymnasium " in out
+
+
+def test_every_command_has_help_with_defaults_and_examples(capsys):
+    for command in ("train", "eval", "record", "export", "plot"):
+        with pytest.raises(SystemExit) as stop:
+            main.main([command, "--help"])
+        assert stop.value.code == 0
+        text = capsys.readouterr().out
+        assert "examples:" in text and f"main.py {command}" in text
+    main_help = main.build_parser().format_help()
+    assert "examples:" in main_help and "--version" in main_help
+
+
+def test_an_option_before_the_command_is_not_dropped(capsys):
+    # No CUDA here: `--device cuda` before `eval` must reach it and be refused, not ignored.
+    code, _, err = call_main(["--device", "cuda", "eval", "cartpole", "--episodes", "1"], capsys)
+    assert code == 2 and "cuda" in assert_one_line_error(err)
+
+
+def test_eval_defaults_to_the_shipped_agent(capsys):
+    code, out, _ = call_main(["eval", "cartpole", "--episodes", "2", "--json"], capsys)
+    assert code == 0
+    assert Path(last_json(out)["checkpoint"]) == ROOT / "saves" / "cartpole.pt"
+
+
+def test_rl_zoo_style_aliases(tmp_path, capsys):
+    save = tmp_path / "z.pt"
+    code, _, err = call_main(
+        ["train", "fruit", "-n", "300", "--eval-freq", "150", "--save-freq", "100",
+         "--set", "learning_starts=100", "--save", str(save), "--device", "cpu"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    first = read_checkpoint(save)
+    assert first["counters"]["global_step"] == 300
+    assert first["config"]["eval_every"] == 150 and first["config"]["save_every"] == 100
+    code, _, err = call_main(["train", "fruit", "-n", "100", "-i", str(save), "--save", str(save)],
+                             capsys)  # fmt: skip
+    assert code == 0, err
+    assert read_checkpoint(save)["counters"]["global_step"] == 400
