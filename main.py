@@ -97,9 +97,18 @@ def build_parser() -> ArgumentParser:
     )
     train.add_argument("game", choices=GAMES, help="the game to train on")
     train.add_argument(
-        "-n", "--steps", type=int, help="env steps to train for (default: the config's total_steps)"
+        "-n",
+        "--steps",
+        type=int,
+        help="env steps to train for (default: the config's total_steps; with --resume, the "
+        "steps the run has left of it)",
     )
-    train.add_argument("--config", type=Path, help="YAML file overriding the game's defaults")
+    train.add_argument(
+        "--config",
+        type=Path,
+        help="YAML file overriding the game's defaults (with --resume: the checkpoint's own "
+        "config, unless given)",
+    )
     train.add_argument(
         "--set",
         action="append",
@@ -277,7 +286,8 @@ def _positive(parser: ArgumentParser, name: str, value: float | None) -> None:
 
 def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     from agent import runs
-    from agent.config import ConfigError, load_config, parse_override
+    from agent.checkpoint import CheckpointError, read_checkpoint
+    from agent.config import ConfigError, config_from_dict, load_config, parse_override
     from agent.device import configure_threads
 
     _positive(parser, "--steps", args.steps)
@@ -296,9 +306,21 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
             overrides["save_every"] = args.save_freq
         if args.eval_episodes is not None:
             overrides["eval_episodes"] = args.eval_episodes
-        config = load_config(args.game, args.config, overrides)
+        resumed = read_checkpoint(args.resume) if args.resume is not None else None
+        if resumed is not None and resumed["game"] != args.game:
+            raise CheckpointError(f"{args.resume}: made for {resumed['game']!r}, not {args.game!r}")
+        if resumed is not None and args.config is None:
+            # A run goes on with its own hyperparameters (PQN's, say), not the game's defaults.
+            config = config_from_dict({**resumed["config"], **overrides}, f"{args.resume}")
+        else:
+            config = load_config(args.game, args.config, overrides)
     except ConfigError as error:
         parser.error(str(error))
+    steps = args.steps
+    if steps is None and resumed is not None:  # the rest of the run's own length
+        steps = config.total_steps - int(resumed["counters"].get("global_step", 0))
+        if steps <= 0:
+            parser.error(f"{args.resume} has reached total_steps already; give --steps N")
     if config.algorithm == "pqn" and GAMES[args.game].make_train_vector is None:
         parser.error(f"algorithm pqn learns from several envs, which {args.game} does not have")
     device = _device(args.device, parser)
@@ -309,7 +331,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         config,
         device,
         seed=args.seed,
-        steps=args.steps or config.total_steps,
+        steps=steps or config.total_steps,
         save_path=save,
         resume=args.resume,
         stop_at=args.stop_at,

@@ -159,16 +159,25 @@ def save_replay(checkpoint: str | Path, replay: ReplayBuffer) -> Path:
     return path
 
 
-def load_replay(checkpoint: str | Path, replay: ReplayBuffer) -> bool:
+def load_replay(
+    checkpoint: str | Path, replay: ReplayBuffer, transitions: int | None = None
+) -> bool:
     """Refill ``replay`` from the memory saved beside ``checkpoint``; False if none is there.
-    A file that cannot be used raises ``CheckpointError`` and leaves ``replay`` as it was."""
+    ``transitions``, when given, is how many the memory held when the checkpoint was saved: a
+    file from another save (an older run at the same path) is refused. A file that cannot be
+    used raises ``CheckpointError`` and leaves ``replay`` as it was."""
     path = replay_path(checkpoint)
     if not path.is_file():
         return False
     try:
         with np.load(path, allow_pickle=False) as saved:
-            state = {name: saved[name] for name in saved.files}
-        replay.load_state_dict(state)
+            held = int(saved["counters"][4])
+            if transitions is not None and held != transitions:
+                raise CheckpointError(
+                    f"{path}: saved with another checkpoint ({held:,} transitions, "
+                    f"the checkpoint's memory held {transitions:,})"
+                )
+            replay.load_state_dict({name: saved[name] for name in saved.files})
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         first_line = (str(error).strip().splitlines() or ["unreadable"])[0]
         raise CheckpointError(f"{path}: cannot use this replay memory ({first_line})") from None
@@ -269,9 +278,16 @@ def load_into(
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise CheckpointError(f"{path}: weights do not fit this network ({first_line})") from None
     learner.online.load_state_dict(fresh_online.state_dict())
-    learner.target.load_state_dict(fresh_target.state_dict())
+    if learner.target is not learner.online:  # PQN's one network takes the online weights
+        learner.target.load_state_dict(fresh_target.state_dict())
     if optimizer_state is not None:
         learner.optimizer.load_state_dict(fresh_optimizer.state_dict())
+    elif with_optimizer:
+        # No saved state (a shipped agent): start the optimizer afresh, not with the moments
+        # of whatever the learner trained before.
+        learner.optimizer = type(learner.optimizer)(
+            learner.online.parameters(), **learner.optimizer.defaults
+        )
     learner.updates = int(payload["counters"].get("updates", 0))
     return payload
 

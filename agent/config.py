@@ -76,6 +76,8 @@ class DQNConfig:
             raise ConfigError(f"network: {self.network!r} is not one of {', '.join(NETWORKS)}")
         if not self.hidden_sizes or any(size < 1 for size in self.hidden_sizes):
             raise ConfigError(f"hidden_sizes: {self.hidden_sizes!r} must be positive integers")
+        if self.num_envs * self.rollout_steps < self.minibatches:
+            raise ConfigError("minibatches must not exceed num_envs x rollout_steps")
         if self.epsilon_end > self.epsilon_start:
             raise ConfigError("epsilon_end must not exceed epsilon_start")
 

@@ -33,6 +33,7 @@ from agent.pqn import PQNTrainer
 from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
 from agent.vector_trainer import VectorTrainer
 from game.registry import GameSpec
+from game.snapshot import SnapshotError
 
 EVAL_SEED_BASE = 1_000_000  # evaluation envs use seeds far from the training env's
 PROGRESS_INTERVAL_S = 0.25
@@ -173,11 +174,17 @@ def train(
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
         trainer.continue_counting(payload["counters"])
-        replay = getattr(trainer, "replay", None)
-        kept = replay is not None and load_replay(resume, replay)
         state = trainer_state(payload)
+        replay = getattr(trainer, "replay", None)
+        kept = replay is not None and _take_up_replay(resume, replay, state, stream)
         if state is not None:
-            trainer.load_state_dict(state, replay_kept=kept)
+            try:
+                trainer.load_state_dict(state, replay_kept=kept)
+            except (SnapshotError, KeyError, TypeError, ValueError, RuntimeError) as error:
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                raise CheckpointError(
+                    f"{resume}: its training state cannot be restored ({first_line})"
+                ) from None
         if progress:
             memory = (
                 f"replay memory of {replay.transitions:,} transitions from {replay_path(resume)}"
@@ -193,10 +200,14 @@ def train(
     bar = ProgressLine(stream, progress)
     result = TrainResult(game=game.key, env_steps=0, seconds=0.0, episodes=0)
     eval_every = config.eval_every or (steps if stop_at is not None else 0)
-    evaluations = 0
+    # Evaluation seeds follow the step, so that a resumed run scores on the games it would have.
+    evaluations = trainer.global_step // eval_every if eval_every else 0
     start = time.perf_counter()
     first_step = trainer.global_step  # a resumed run counts on from its checkpoint's step
     end_step = first_step + steps
+
+    stop = StopRequest()
+    between_steps = True  # false while a step is under way: its state is half written
 
     def save(path: Path = save_path) -> None:
         counters = {
@@ -211,18 +222,24 @@ def train(
             "hardware": describe_machine(device),
             "envs": getattr(trainer, "num_envs", 1),
         }
-        state = trainer.state_dict()
+        replay = getattr(trainer, "replay", None)
+        state = trainer.state_dict() if between_steps else None
+        if state is not None and replay is not None:
+            state["replay_transitions"] = replay.transitions  # pairs it with its replay file
+        # The replay memory first: a checkpoint never points at a memory not yet written.
+        if path == save_path and keep_replay and replay is not None and between_steps:
+            save_replay(save_path, replay)
         save_checkpoint(path, game.key, trainer.learner, counters, info, trainer_state=state)
         if path == save_path:
-            if keep_replay and getattr(trainer, "replay", None) is not None:
-                save_replay(save_path, trainer.replay)
             result.checkpoint = str(save_path)
 
-    restore_sigterm = _sigterm_as_interrupt()
+    restore_signals = stop.install()
     try:
-        while trainer.global_step < end_step:
+        while trainer.global_step < end_step and not stop.asked:
             before = trainer.global_step
+            between_steps = False
             report = trainer.step()
+            between_steps = True
             elapsed = time.perf_counter() - start
             first_episode = report.episode - len(report.episode_returns) + 1
             for k, episode_return in enumerate(report.episode_returns):
@@ -260,16 +277,17 @@ def train(
                 stem = f"{save_path.stem}-{trainer.global_step}"
                 save(save_path.with_name(stem + save_path.suffix))
             bar.update(lambda: _progress_text(trainer, start, first_step, end_step))
-    except KeyboardInterrupt:
-        result.interrupted = True
+    except KeyboardInterrupt:  # a second Ctrl+C, or one where no handler could be installed
+        stop.asked = True
     finally:
+        result.interrupted = stop.asked
         result.env_steps = trainer.global_step
         result.episodes = trainer.episode
         result.seconds = time.perf_counter() - start
         bar.update(lambda: _progress_text(trainer, start, first_step, end_step), force=True)
         bar.finish()
         metrics.close()
-        restore_sigterm()
+        restore_signals()
     if not result.eval_returns and not result.interrupted:
         result.eval_returns = trainer.evaluate(
             config.eval_episodes, EVAL_SEED_BASE + seed * 7919
@@ -279,17 +297,37 @@ def train(
     return result
 
 
-def _sigterm_as_interrupt() -> Callable[[], None]:
-    """Treat SIGTERM (`kill`, a job scheduler) like Ctrl+C, so the run saves before it goes.
-    Returns the function that puts the previous handler back."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+class StopRequest:
+    """Ctrl+C and SIGTERM (`kill`, a job scheduler) ask the run to stop after the step under
+    way, so that what is saved is one consistent moment; a second one stops at once (and the
+    save then keeps the weights but not the half-stepped game)."""
 
-    def interrupt(signum, frame) -> None:
-        raise KeyboardInterrupt
+    def __init__(self) -> None:
+        self.asked = False
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+    def install(self) -> Callable[[], None]:
+        """Take over both signals; returns the function that puts the old handlers back."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def ask(signum, frame) -> None:
+            if self.asked:
+                raise KeyboardInterrupt
+            self.asked = True
+
+        previous = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
+
+
+def _take_up_replay(resume: Path, replay, state: dict | None, stream: TextIO) -> bool:
+    """Refill ``replay`` from the memory saved beside ``resume`` if it was saved with that
+    very checkpoint; a missing, damaged or other save's memory is left out with one line."""
+    expected = (state or {}).get("replay_transitions")
+    try:
+        return expected is not None and load_replay(resume, replay, expected)
+    except CheckpointError as error:
+        stream.write(f"warning: {error}; going on with an empty replay memory\n")
+        return False
 
 
 def _progress_text(

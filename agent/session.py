@@ -374,8 +374,9 @@ class TrainingSession:
                 dueling=bool(saved["dueling"]),
             )
             return Trainer(self.game, config, self.device, seed=self.seed)
-        except (ConfigError, KeyError, TypeError, ValueError) as error:
-            raise CheckpointError(f"{path}: a network this app cannot build ({error})") from None
+        except Exception as error:  # noqa: BLE001 - a bad config, no memory, the emulator
+            reason = _one_line(error)
+            raise CheckpointError(f"{path}: a network this app cannot build ({reason})") from None
 
     def _replace_trainer(self, trainer: Trainer) -> None:
         """Play on with ``trainer`` in place of the session's trainer, which is closed."""

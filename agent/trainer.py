@@ -270,11 +270,12 @@ class Trainer(StepCounting):
         }
 
     def load_state_dict(self, state: dict, replay_kept: bool) -> None:
-        """Without the replay memory it was saved with (``replay_kept`` false), the running
-        episode is not joined to the empty memory. A state saved by a trainer that kept no
-        game mid-play (several envs, PQN) leaves this one's fresh game as it is."""
+        """Without the replay memory it was saved with (``replay_kept`` false), the game starts
+        afresh: an episode joined midway would fill the empty memory with frame stacks that
+        repeat its first frame. So does a state saved by a trainer that kept no game mid-play
+        (several envs, PQN)."""
         super().load_state_dict(state, replay_kept)
-        if "env" not in state:
+        if "env" not in state or not replay_kept:
             return
         restore_env_state(self.env, state["env"])
         self.obs = np.asarray(state["obs"]).copy()

@@ -16,12 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import main
-from agent.checkpoint import read_checkpoint
+from agent.checkpoint import read_checkpoint, trainer_state
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_KEYS = {
@@ -291,7 +292,12 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert read_checkpoint(save)["counters"]["global_step"] > 0
+    payload = read_checkpoint(save)
+    assert payload["counters"]["global_step"] > 0
+    # Saved between two steps: the observation is the one the saved game shows.
+    state = trainer_state(payload)
+    cartpole = state["env"]["layers"][-1]["state"]
+    np.testing.assert_allclose(state["obs"], cartpole, rtol=1e-6)
 
 
 def test_version_names_the_app_and_its_libraries(capsys):
@@ -338,3 +344,17 @@ def test_rl_zoo_style_aliases(tmp_path, capsys):
                              capsys)  # fmt: skip
     assert code == 0, err
     assert read_checkpoint(save)["counters"]["global_step"] == 400
+
+
+def test_a_resume_goes_on_with_the_checkpoints_own_config(tmp_path, capsys):
+    save = tmp_path / "r.pt"
+    argv = ["train", "fruit", "-n", "300", "--set", "learning_starts=120", "--set",
+            "total_steps=500", "--save", str(save)]  # fmt: skip
+    assert call_main(argv, capsys)[0] == 0
+    code, _, err = call_main(["train", "fruit", "-i", str(save), "--save", str(save)], capsys)
+    assert code == 0, err
+    payload = read_checkpoint(save)
+    assert payload["config"]["learning_starts"] == 120  # not fruit.yaml's 200
+    assert payload["counters"]["global_step"] == 500  # the 200 steps the run had left
+    code, _, err = call_main(["train", "fruit", "-i", str(save)], capsys)
+    assert code == 2 and "total_steps" in assert_one_line_error(err)

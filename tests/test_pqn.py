@@ -11,7 +11,7 @@ from agent import runs
 from agent.checkpoint import read_checkpoint
 from agent.config import ConfigError, load_config
 from agent.networks import NatureQNetwork, build_q_network
-from agent.pqn import PQNTrainer, q_lambda_returns
+from agent.pqn import PQNLearner, PQNTrainer, q_lambda_returns
 from game.registry import GAMES
 
 CPU = torch.device("cpu")
@@ -157,3 +157,31 @@ def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
     for key, tensor in again[0]["online"].items():
         assert torch.equal(tensor, again[1]["online"][key])
         assert not torch.equal(tensor, first["online"][key])
+
+
+def test_a_truncated_game_bootstraps_from_its_last_state_and_mixes_in_nothing_after():
+    # Env 0: step 0 is truncated (a time limit), step 1 is the autoreset, not a transition.
+    rewards = np.array([[1.0], [0.0], [1.0]], dtype=np.float32)
+    terminated = np.zeros((3, 1), dtype=bool)
+    truncated = np.array([[True], [False], [False]])
+    valid = np.array([[True], [False], [True]])
+    values = np.array([[0.0], [4.0], [8.0], [2.0]], dtype=np.float32)
+    returns = q_lambda_returns(rewards, terminated, truncated, valid, values, 0.5, 0.65)
+    assert returns[0, 0] == pytest.approx(1.0 + 0.5 * 4.0)  # the final state's value only
+    assert returns[2, 0] == pytest.approx(1.0 + 0.5 * 2.0)
+
+
+def test_a_pqn_learner_takes_the_online_weights_of_a_checkpoint_with_a_target(tmp_path):
+    from agent.checkpoint import load_into, save_checkpoint
+    from agent.dqn import DQNLearner
+
+    config = load_config("breakout", PQN_CONFIG)
+    dqn = DQNLearner((4, 84, 84), 4, config, CPU)  # a LayerNorm net trained by DQN: a target
+    with torch.no_grad():
+        for p in dqn.target.parameters():
+            p.zero_()
+    save_checkpoint(tmp_path / "d.pt", "breakout", dqn, {"global_step": 1})
+    pqn = PQNLearner((4, 84, 84), 4, config, CPU)
+    load_into(tmp_path / "d.pt", "breakout", pqn)
+    for mine, saved in zip(pqn.online.parameters(), dqn.online.parameters(), strict=True):
+        assert torch.equal(mine, saved.float())

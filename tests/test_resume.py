@@ -157,3 +157,14 @@ def test_a_damaged_or_mismatched_replay_file_is_refused_and_changes_nothing(tmp_
     assert "\n" not in str(error.value)
     assert same_shape.size == 0
     assert not load_replay(tmp_path / "missing.pt", same_shape)
+
+
+def test_a_replay_file_from_another_save_is_not_taken_up(tmp_path):
+    _train("cartpole", tmp_path, "run", 600, keep_replay=True)
+    # Resumed to the same path without --save-replay: the file beside it is now stale.
+    _train("cartpole", tmp_path, "run", 300, resume=tmp_path / "run.pt")
+    log = io.StringIO()
+    _train("cartpole", tmp_path, "again", 100, resume=tmp_path / "run.pt", stream=log)
+    text = log.getvalue()
+    assert "saved with another checkpoint" in text
+    assert "with an empty replay memory, refilled before learning" in text
