@@ -28,10 +28,15 @@ class RoundResult:
     seed: int
     human_score: float
     agent_score: float
+    # Ended by the person before the agent's game was over, with the agent not yet ahead: its
+    # score could still have grown, so the round decides nothing and is not in the tally.
+    undecided: bool = False
 
     @property
     def winner(self) -> str:
-        """``"human"``, ``"agent"`` or ``"draw"``."""
+        """``"human"``, ``"agent"``, ``"draw"`` or ``"undecided"``."""
+        if self.undecided:
+            return "undecided"
         if self.human_score > self.agent_score:
             return "human"
         if self.agent_score > self.human_score:
@@ -53,6 +58,8 @@ class Tally:
 
     def add(self, result: RoundResult) -> Tally:
         winner = result.winner
+        if winner == "undecided":
+            return self
         return Tally(
             self.human + (winner == "human"),
             self.agent + (winner == "agent"),
@@ -199,11 +206,16 @@ class VersusMatch:
         played and the person's game is over."""
         if self.phase != PLAYING or not self.human.done:
             return None
-        return self._score_round()
+        # An agent already ahead has won: its score only grows. Otherwise it might yet pass.
+        return self._score_round(undecided=self.agent.score <= self.human.score)
 
-    def _score_round(self) -> RoundResult:
+    def _score_round(self, undecided: bool = False) -> RoundResult:
         result = RoundResult(
-            self.round, self.round_seed(self.round), self.human.score, self.agent.score
+            self.round,
+            self.round_seed(self.round),
+            self.human.score,
+            self.agent.score,
+            undecided and not self.agent.done,
         )
         self.last_result = result
         self.tally = self.tally.add(result)

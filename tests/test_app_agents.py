@@ -40,6 +40,8 @@ def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     trained = run_until(app, lambda s: s.mode is Mode.TRAIN and s.updates > 0, timeout=60)
     assert trained.agent_source.startswith("trained here")
     click(app, controls.shipped_agent.rect.center)
+    assert "press again" in app.arcade.message  # the new agent has learned: asked first
+    click(app, controls.shipped_agent.rect.center)
     back = run_until(app, lambda s: s.message.startswith("loaded"))
     assert back.agent_source == "fruit.pt" and back.global_step == shipped.global_step
     tick(app, 2)
@@ -59,3 +61,17 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
     shot = run_until(app, lambda s: s.agent_source == "breakout-after-1h.pt")
     later = run_until(app, lambda s: s.env_steps > shot.env_steps + 3)
     assert len(later.q_values) == 4 and "error" not in later.message
+
+
+def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(make_app, tmp_path):
+    app = make_app("fruit", start_mode=Mode.TRAIN)
+    press(app, pygame.K_f)
+    trained = run_until(app, lambda s: s.unsaved_updates > 5, timeout=60)
+    controls = app.arcade.controls
+    click(app, controls.new_agent.rect.center)
+    assert "press again" in app.arcade.message
+    kept = run_until(app, lambda s: s.updates >= trained.updates)
+    assert kept.agent_source.startswith("trained here")  # nothing was thrown away yet
+    click(app, controls.new_agent.rect.center)
+    fresh = run_until(app, lambda s: s.message.startswith("a new agent"))
+    assert fresh.unsaved_updates == 0

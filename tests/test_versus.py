@@ -188,3 +188,15 @@ def test_each_sides_catches_and_misses_add_up_over_the_rounds():
     match.reset_tally()  # a new opponent: the round tally starts again, the counts go on
     assert match.state(None).human_rewards == state.human_rewards
     match.close()
+
+
+def test_a_round_ended_before_the_agent_is_ahead_is_not_counted():
+    game, config = GAMES["cartpole"], load_config("cartpole")
+    match = VersusMatch(lambda: make_game_env(game, config, train=False), seed=3)
+    match.start()
+    while not match.human.done:  # the person pushes left until the pole falls
+        match.step(0, int(match.agent.obs[2] + 0.5 * match.agent.obs[3] > 0))
+    assert match.agent.score <= match.human.score and not match.agent.done
+    result = match.end_round()
+    assert result.winner == "undecided" and match.tally == Tally()  # it might still have won
+    match.close()

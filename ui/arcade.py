@@ -51,6 +51,7 @@ from ui.shortcuts import HeldKeys, Intent, intent_for_key
 from ui.toggles import ToggleBar
 from ui.top_bar import TopBar, draw_status_bar, draw_top_bar
 
+REPLACE_CONFIRM_S = 5.0  # seconds in which a second press lets unsaved training go
 SAVES_RESCAN_S = 2.0  # seconds between looks at the saves folder
 DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
 MODE_NOTES = {
@@ -116,6 +117,7 @@ class ArcadeScreen(Screen):
         self._save_names: dict[str, str] = {}
         self._selected_save: dict[str, str | None] = {}
         self._shipped_offered: set[str] = set()
+        self._replace_asked: tuple[str, str, float] | None = None  # button, game, until when
         self._seen_message: dict[str, int] = {}
         self._record_serial = -1
         self._saves_checked = 0.0
@@ -260,10 +262,11 @@ class ArcadeScreen(Screen):
                 self._save()
             case "load":
                 self._load()
-            case "new_agent":
-                session.send(NewAgent())
-            case "shipped_agent":
-                self._load_shipped()
+            case "new_agent" | "shipped_agent" if self._let_go_of_training(intent.action):
+                if intent.action == "new_agent":
+                    session.send(NewAgent())
+                else:
+                    self._load_shipped()
             case "record":
                 self._toggle_recording()
             case "record_q":
@@ -349,6 +352,23 @@ class ArcadeScreen(Screen):
             self._say(f"No {self.game.title} checkpoints in {self.saves_dir} to load.", error=True)
             return
         self.session.send(Load(path))
+
+    def _let_go_of_training(self, action: str) -> bool:
+        """Whether the agent may be replaced now: at once when it has nothing unsaved, else
+        when the same button is pressed again within a few seconds (Save keeps the training)."""
+        unsaved = self.session.snapshot().unsaved_updates
+        now = time.monotonic()
+        asked = self._replace_asked
+        if unsaved == 0 or (asked and asked[:2] == (action, self.game_key) and now < asked[2]):
+            self._replace_asked = None
+            return True
+        self._replace_asked = (action, self.game_key, now + REPLACE_CONFIRM_S)
+        self._say(
+            f"This agent has {unsaved:,} updates not saved: press again to let them go, "
+            "or Save first.",
+            error=True,
+        )
+        return False
 
     def _load_shipped(self) -> None:
         shipped = self.saves_dir / f"{self.game_key}.pt"

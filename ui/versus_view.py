@@ -17,7 +17,12 @@ from ui.shortcuts import key_label
 
 LABEL_H = 34  # pixels above each side's frame: who plays it and its score
 FOOTER_H = 34  # pixels below: the keys
-VERDICTS = {"human": "You win!", "agent": "The agent wins", "draw": "A draw"}
+VERDICTS = {
+    "human": "You win!",
+    "agent": "The agent wins",
+    "draw": "A draw",
+    "undecided": "Ended early: not counted",
+}
 
 
 class _Pane:
@@ -194,7 +199,12 @@ class VersusView:
         card = pygame.Rect(0, 0, min(body.width - 16, 460), 196)
         card.center = body.center
         _shade(surface, card)
-        colours = {"human": theme.PURPLE, "agent": theme.ACCENT, "draw": theme.TEXT}
+        colours = {
+            "human": theme.PURPLE,
+            "agent": theme.ACCENT,
+            "draw": theme.TEXT,
+            "undecided": theme.DIM,
+        }
         y = card.y + 14
         theme.draw_text(
             surface,
