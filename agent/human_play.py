@@ -104,6 +104,12 @@ class HumanGame:
         self.countdown_steps = countdown_steps
         self.steps_to_start = 0  # the first episode starts when the person chose to play
 
+    def agent_obs(self) -> np.ndarray:
+        """The person's game as the agent was trained to see it (Breakout: frames 4 apart,
+        though the person plays every frame), for the agent's opinion of it."""
+        view = getattr(self.env, "agent_view", None)
+        return view() if view is not None else self.obs
+
     @property
     def counting_down(self) -> bool:
         return self.steps_to_start > 0

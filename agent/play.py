@@ -158,7 +158,7 @@ class Play:
         if game.counting_down:
             game.wait()
             return None  # nobody moves yet; a key pressed now is kept for the first step
-        q_values = self.trainer.learner.q_values(game.obs[None])[0]
+        q_values = self.trainer.learner.q_values(game.agent_obs()[None])[0]
         agent_action = int(q_values.argmax())
         action = self.input.take()
         reward, _ = game.step(action)

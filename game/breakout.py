@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import ale_py
@@ -18,6 +19,7 @@ ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 FRAME_SIZE = 84  # pixels, square
 STACK = 4  # frames the agent sees at once
+AGENT_SKIP = 4  # frames between two the agent sees (its training env's frame skip)
 MAX_EPISODE_FRAMES = 108_000  # 30 minutes of play at 60 Hz, the usual evaluation cap
 
 
@@ -75,10 +77,28 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self._frames = 0
         self._game_over = True
         self._fire = env.unwrapped.get_action_meanings().index("FIRE")
+        # Played frame by frame (a person, frame_skip 1): the last 13 frames as the agent's
+        # preprocessing would make them (each pooled with the frame before), so that the frames
+        # 4 apart the agent was trained on can be shown to it (``agent_view``).
+        self._agent_frames: deque[np.ndarray] = deque(maxlen=(STACK - 1) * AGENT_SKIP + 1)
+        self._previous = np.zeros((height, width), dtype=np.uint8)
+
+    def _shrink(self, screen: np.ndarray) -> np.ndarray:
+        """A grayscale screen area-resized to 84x84."""
+        pooled = screen.astype(np.float32)
+        return np.rint(self._rows @ pooled @ self._cols).clip(0, 255).astype(np.uint8)
 
     def _frame(self) -> np.ndarray:
-        pooled = np.maximum(self._raw[0], self._raw[1]).astype(np.float32)
-        return np.rint(self._rows @ pooled @ self._cols).clip(0, 255).astype(np.uint8)
+        return self._shrink(np.maximum(self._raw[0], self._raw[1]))
+
+    def agent_view(self) -> np.ndarray:
+        """What a DQN agent trained with a 4-frame skip would see now: four frames 4 apart, each
+        the max of two frames in a row. With a frame skip of 4 that is the observation itself;
+        played frame by frame, the frames are taken from the last 13."""
+        if self.frame_skip != 1:
+            return self._stack.copy()
+        frames = list(self._agent_frames)
+        return np.stack(frames[::AGENT_SKIP])
 
     def _push(self, frame: np.ndarray, fill: bool = False) -> np.ndarray:
         if fill:
@@ -106,6 +126,8 @@ class AtariDQNPreprocessing(gym.Wrapper):
                 self._ale.getScreenGrayscale(self._raw[1])
                 break
         if self.frame_skip == 1:
+            self._agent_frames.append(self._shrink(np.maximum(self._previous, self._raw[1])))
+            self._previous[:] = self._raw[1]
             self._raw[0] = self._raw[1]  # no pair to pool over
         return reward, game_over, truncated
 
@@ -126,7 +148,10 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self._lives = self._ale.lives()
         self._ale.getScreenGrayscale(self._raw[0])
         self._raw[1] = self._raw[0]
-        return self._push(self._frame(), fill=True), self._info()
+        self._previous[:] = self._raw[0]
+        first = self._frame()
+        self._agent_frames.extend([first] * self._agent_frames.maxlen)
+        return self._push(first, fill=True), self._info()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         reward, game_over, truncated = self._act(int(action))

@@ -477,3 +477,23 @@ def test_the_command_line_prints_no_ale_banner(tmp_path) -> None:
     output = done.stdout + done.stderr
     assert "A.L.E" not in output and "Stella" not in output, output
     assert "mean" in output  # the app still says what it found
+
+
+def test_a_person_played_game_is_shown_to_the_agent_four_frames_apart():
+    env = make_breakout(frame_skip=1, auto_fire=False)
+    env.reset(seed=5)
+    newest = []
+    for step in range(30):
+        env.step(1 if step == 0 else 2 + step % 2)  # serve, then wiggle
+        view = env.agent_view()
+        assert view.shape == (4, 84, 84) and view.dtype == np.uint8
+        newest.append(view[-1].copy())
+        if step >= 12:  # each frame shown is the newest of 4, 8 and 12 frames ago
+            for k, frames_ago in enumerate((12, 8, 4)):
+                np.testing.assert_array_equal(view[k], newest[step - frames_ago])
+    assert any(not np.array_equal(a, b) for a, b in zip(newest, newest[1:], strict=False))
+    agent_env = make_breakout()
+    obs, _ = agent_env.reset(seed=5)
+    np.testing.assert_array_equal(agent_env.agent_view(), obs)  # its own observation
+    env.close()
+    agent_env.close()
