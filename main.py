@@ -70,6 +70,12 @@ def _checkpoint_option(command: ArgumentParser) -> None:
     )
 
 
+def _scoring_options(command: ArgumentParser, episodes: int) -> None:
+    command.add_argument("--episodes", type=int, default=episodes, help="whole games to score")
+    command.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
+    command.add_argument("--seed", type=int, default=0, help="the first game's seed")
+
+
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="main.py",
@@ -170,9 +176,7 @@ def build_parser() -> ArgumentParser:
     )
     evaluate.add_argument("game", choices=GAMES, help="the game to play")
     _checkpoint_option(evaluate)
-    evaluate.add_argument("--episodes", type=int, default=10, help="whole games to score")
-    evaluate.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
-    evaluate.add_argument("--seed", type=int, default=0, help="the first game's seed")
+    _scoring_options(evaluate, episodes=10)
     evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
 
     record = _command(
@@ -206,9 +210,7 @@ def build_parser() -> ArgumentParser:
         help="default: beside the checkpoint, as NAME-export.pt; "
         "give saves/GAME.pt to replace the shipped agent",
     )
-    export.add_argument("--episodes", type=int, default=100, help="whole games to score")
-    export.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
-    export.add_argument("--seed", type=int, default=0, help="the first game's seed")
+    _scoring_options(export, episodes=100)
 
     plot = _command(
         sub,

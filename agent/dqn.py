@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import numpy as np
@@ -13,6 +12,7 @@ from torch import nn
 from agent.adam import Adam
 from agent.config import DQNConfig
 from agent.networks import QNetwork, build_q_network, numpy_forward, run_layers
+from agent.q_learner import QLearner
 from agent.replay import Batch
 
 
@@ -50,7 +50,7 @@ def td_target(
     return reward + discount * (1.0 - terminated.float()) * next_value
 
 
-class DQNLearner:
+class DQNLearner(QLearner):
     """Owns the networks and optimizer; acts epsilon-greedily and learns from replayed batches."""
 
     def __init__(
@@ -98,11 +98,6 @@ class DQNLearner:
     def set_learning_rate(self, rate: float) -> None:
         self.optimizer.set_learning_rate(rate)
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.autocast_bf16:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q-values of the online network for a batch of observations, as float32 numpy."""
         if self._numpy_online is not None:
@@ -139,16 +134,6 @@ class DQNLearner:
                 torch._foreach_copy_(list(network.parameters()), list(self.online.parameters()))
             self._bf16_weights = weights
         return network
-
-    def act(
-        self, obs: np.ndarray, epsilon: float, rng: np.random.Generator, learning: bool = False
-    ) -> tuple[int, np.ndarray, bool]:
-        """(action, Q-values of every action, whether the action was the greedy one);
-        ``learning`` takes the Q-values from ``learning_q_values``."""
-        q = (self.learning_q_values if learning else self.q_values)(obs[None])[0]
-        if rng.random() < epsilon:
-            return int(rng.integers(self.n_actions)), q, False
-        return int(q.argmax()), q, True
 
     def update(self, batch: Batch) -> float:
         """One gradient step on a replayed batch; returns the Huber loss."""

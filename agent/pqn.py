@@ -11,7 +11,6 @@ network keeps this stable without a target network. The Q-network is the same ki
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 
 import numpy as np
@@ -22,6 +21,7 @@ from torch import nn
 from agent.config import DQNConfig
 from agent.dqn import bf16_supported
 from agent.networks import QNetwork, build_q_network
+from agent.q_learner import QLearner
 from agent.trainer import RECENT_EPISODES, Evaluator, StepCounting
 from agent.vector_trainer import GameOverTally, VectorStepReport
 from game.registry import GameSpec
@@ -57,7 +57,7 @@ def q_lambda_returns(
     return returns
 
 
-class PQNLearner:
+class PQNLearner(QLearner):
     """The Q-network and its optimizer; acts epsilon-greedily, learns from rollout minibatches.
     It offers what ``DQNLearner`` offers to checkpoints, scoring and play."""
 
@@ -80,11 +80,6 @@ class PQNLearner:
         self.optimizer = torch.optim.RAdam(self.online.parameters(), lr=config.learning_rate)
         self.updates = 0
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.autocast_bf16:
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q-values of a batch of observations, float32 numpy."""
         with torch.inference_mode():
@@ -96,15 +91,6 @@ class PQNLearner:
         with torch.inference_mode(), self._autocast():
             q = self.online(torch.as_tensor(obs, device=self.device))
         return q.float().cpu().numpy()
-
-    def act(
-        self, obs: np.ndarray, epsilon: float, rng: np.random.Generator, learning: bool = False
-    ) -> tuple[int, np.ndarray, bool]:
-        """(action, Q-values of every action, whether the action was the greedy one)."""
-        q = (self.learning_q_values if learning else self.q_values)(obs[None])[0]
-        if rng.random() < epsilon:
-            return int(rng.integers(self.n_actions)), q, False
-        return int(q.argmax()), q, True
 
     def set_learning_rate(self, rate: float) -> None:
         for group in self.optimizer.param_groups:
