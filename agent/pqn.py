@@ -19,8 +19,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from agent.config import DQNConfig
-from agent.dqn import bf16_supported
-from agent.networks import QNetwork, build_q_network
 from agent.q_learner import QLearner
 from agent.trainer import RECENT_EPISODES, Evaluator, StepCounting
 from agent.vector_trainer import GameOverTally, VectorStepReport
@@ -68,15 +66,8 @@ class PQNLearner(QLearner):
         config: DQNConfig,
         device: torch.device,
     ) -> None:
-        self.config = config
-        self.device = device
-        self.obs_shape = tuple(obs_shape)
-        self.n_actions = n_actions
-        self.online: QNetwork = build_q_network(
-            config.network, obs_shape, n_actions, config.hidden_sizes, config.dueling
-        ).to(device)
+        super().__init__(obs_shape, n_actions, config, device)
         self.target = self.online  # PQN has none; checkpoints keep the one network in both places
-        self.autocast_bf16 = config.mixed_precision and bf16_supported(device)
         self.optimizer = torch.optim.RAdam(self.online.parameters(), lr=config.learning_rate)
         self.updates = 0
 

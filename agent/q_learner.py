@@ -9,14 +9,41 @@ import contextlib
 import numpy as np
 import torch
 
+from agent.config import DQNConfig
+from agent.networks import QNetwork, build_q_network
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 maths runs natively here (CPUs with AVX-512 BF16/AMX, CUDA since Ampere)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
 
 class QLearner:
-    """Subclasses set ``device``, ``n_actions``, ``autocast_bf16`` and the two ways to read
-    Q-values: ``q_values`` (for play and scores) and ``learning_q_values`` (while learning)."""
+    """The online Q-network, built from the config; subclasses add how it learns and the two
+    ways to read Q-values: ``q_values`` (for play and scores) and ``learning_q_values`` (while
+    learning)."""
 
-    device: torch.device
-    n_actions: int
-    autocast_bf16: bool
+    def __init__(
+        self,
+        obs_shape: tuple[int, ...],
+        n_actions: int,
+        config: DQNConfig,
+        device: torch.device,
+    ) -> None:
+        self.config = config
+        self.device = device
+        self.obs_shape = tuple(obs_shape)
+        self.n_actions = n_actions
+        self.online: QNetwork = build_q_network(
+            config.network, obs_shape, n_actions, config.hidden_sizes, config.dueling
+        ).to(device)
+        # bf16 cuts a conv net's update time by a third to a half on CPUs with native bf16 (AMX,
+        # AVX-512 BF16) and on GPUs. Scores and play act in float32.
+        self.autocast_bf16 = config.mixed_precision and bf16_supported(device)
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
