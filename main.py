@@ -85,7 +85,9 @@ def build_parser() -> ArgumentParser:
         "  main.py eval breakout --episodes 30 --epsilon 0.05",
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--game", choices=GAMES, default="fruit", help="game the window opens on")
+    parser.add_argument(
+        "--game", choices=GAMES, help="game the window opens on (default: the one it closed on)"
+    )
     parser.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
     parser.add_argument(
         "--version", action="store_true", help="print the app's and its libraries' versions"

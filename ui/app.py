@@ -8,6 +8,7 @@ draw), so tests and benchmarks can drive the window without entering ``run()``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -28,6 +29,7 @@ from ui.help import HelpScreen
 from ui.layout import MIN_LAYOUT
 from ui.screen import Screen
 from ui.sessions import SessionPool
+from ui.settings import WindowSettings, load_settings, save_settings, settings_path
 from ui.shortcuts import Intent
 from ui.theme import ROOT, THEME_PATH, clear_caches
 
@@ -67,7 +69,14 @@ class App:
         start_mode: Mode = Mode.AGENT,
         fps_cap: int = FPS_CAP,
         takeover_idle_s: float = TAKEOVER_IDLE_S,
+        settings: WindowSettings | None = None,
+        settings_file: Path | None = None,
     ) -> None:
+        """``settings`` (from the last run) override the start game, mode and size;
+        ``settings_file``, when given, is where the window's settings are kept at close."""
+        if settings is not None:
+            start_game, start_mode, size = settings.game, Mode(settings.mode), settings.size
+        self.settings_file = settings_file
         torch_device = pick_device(device) if isinstance(device, str) else device
         # Display and fonts only: the window makes no sound, and audio init only adds noise.
         pygame.display.init()
@@ -100,6 +109,9 @@ class App:
                 recordings_dir=recordings_dir,
                 start_game=start_game,
                 start_mode=start_mode,
+                start_speed=settings.speed_index if settings else 0,
+                with_q=settings.with_q if settings else True,
+                start_epsilon=settings.epsilon if settings else None,
             ),
             "help": HelpScreen(),
         }
@@ -193,6 +205,10 @@ class App:
         if self._closed:
             return
         self._closed = True
+        if self.settings_file is not None:
+            note = save_settings(self.arcade.settings(self.surface.get_size()), self.settings_file)
+            if note:
+                print(note, file=sys.stderr)
         self.arcade.close()
         pygame.display.quit()
         self.pool.close_all()
@@ -240,13 +256,21 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def run_app(start_game: str = "fruit", device: str = "auto") -> int:
-    """Open the window and run it until it is closed; returns the process exit code."""
+def run_app(start_game: str | None = None, device: str = "auto") -> int:
+    """Open the window where the user left it (``start_game``, when given, opens that game)
+    and run it until it is closed; returns the process exit code."""
     if _no_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 1
+    path = settings_path()
+    settings, note = load_settings(path)
+    if start_game is not None:
+        settings = dataclasses.replace(settings, game=start_game)
     try:
-        app = App(start_game, device)
+        app = App(settings.game, device, settings=settings, settings_file=path)
+        if note:  # on the terminal, and in the window until the next message
+            print(note, file=sys.stderr)
+            app.arcade.show_note(note)
     except pygame.error as error:
         print(f"{NO_DISPLAY} ({error})", file=sys.stderr)
         return 1

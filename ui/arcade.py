@@ -47,6 +47,7 @@ from ui.saves import checkpoint_path, default_name, list_checkpoints
 from ui.scoreboard import Scoreboard
 from ui.screen import Screen
 from ui.sessions import SessionPool
+from ui.settings import WindowSettings
 from ui.shortcuts import HeldKeys, Intent, intent_for_key
 from ui.toggles import ToggleBar
 from ui.top_bar import TopBar, draw_status_bar, draw_top_bar
@@ -83,6 +84,9 @@ class ArcadeScreen(Screen):
         recordings_dir: Path,
         start_game: str = "fruit",
         start_mode: Mode = Mode.AGENT,
+        start_speed: int = 0,
+        with_q: bool = True,
+        start_epsilon: float | None = None,
     ) -> None:
         super().__init__()
         if start_game not in GAMES:
@@ -94,8 +98,8 @@ class ArcadeScreen(Screen):
         self.recordings_dir = Path(recordings_dir)
         self.game_key = start_game
         self.mode = start_mode
-        self.speed_index = 0
-        self.with_q = True
+        self.speed_index = min(max(int(start_speed), 0), len(SPEEDS) - 1)
+        self.with_q = with_q
         self.show_agent_view = False
         self.show_saliency = False
         self.teach = False
@@ -126,6 +130,8 @@ class ArcadeScreen(Screen):
         self.rects: dict[str, pygame.Rect] = {}
         self.frame_rect: pygame.Rect | None = None  # where the game frame went, last drawn
         self._activate(start_game)
+        if start_epsilon is not None:
+            self.session.send(SetEpsilon(float(start_epsilon)))
         self.snapshot: Snapshot = self.session.snapshot()
         self._layout()
 
@@ -353,6 +359,14 @@ class ArcadeScreen(Screen):
             return
         self.session.send(Load(path))
 
+    def settings(self, size: tuple[int, int]) -> WindowSettings:
+        """What the window should reopen with: where the user is now."""
+        snapshot = self.snapshot
+        epsilon = snapshot.epsilon if snapshot.epsilon_overridden else None
+        return WindowSettings(
+            self.game_key, self.mode.value, self.speed_index, epsilon, size, self.with_q
+        )
+
     def _let_go_of_training(self, action: str) -> bool:
         """Whether the agent may be replaced now: at once when it has nothing unsaved, else
         when the same button is pressed again within a few seconds (Save keeps the training)."""
@@ -409,6 +423,10 @@ class ArcadeScreen(Screen):
         self.toggles.kill()
 
     # -- update and draw ----------------------------------------------------------------------
+
+    def show_note(self, message: str) -> None:
+        """A line for the user from outside the screen (an unreadable settings file)."""
+        self._say(message, error=True)
 
     def _say(self, message: str, error: bool | None = None) -> None:
         self.message = message
