@@ -81,6 +81,7 @@ class App:
         # Display and fonts only: the window makes no sound, and audio init only adds noise.
         pygame.display.init()
         pygame.font.init()
+        pygame.joystick.init()  # gamepads: their events come once the subsystem is up
         try:
             if pygame.display.get_driver() in HEADLESS_DRIVERS and not os.environ.get(
                 "SDL_VIDEODRIVER"

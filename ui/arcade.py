@@ -38,6 +38,7 @@ from agent.session import TrainingSession
 from game.registry import GAMES, GameSpec
 from ui import theme
 from ui.controls import SPEEDS, ControlPanel
+from ui.gamepad import JOYSTICK_EVENTS, Gamepads
 from ui.layout import arcade_layout
 from ui.panels import LearningCurve, QValuePanel, StatsPanel
 from ui.play_area import PlayArea
@@ -116,6 +117,7 @@ class ArcadeScreen(Screen):
         self.curve = LearningCurve()
         self.toggles = ToggleBar(manager)
         self.guard = QuitGuard(manager)
+        self.pads = Gamepads()
         self.boards = {key: Scoreboard(spec) for key, spec in GAMES.items()}
         self._user_paused: dict[str, bool] = {}
         self._save_names: dict[str, str] = {}
@@ -189,12 +191,28 @@ class ArcadeScreen(Screen):
                 self.perform(intent)
         elif event.type in (pygame.KEYUP, pygame.WINDOWFOCUSLOST):
             self._let_go(event)
+        elif event.type in JOYSTICK_EVENTS:
+            self._pad(event)
         else:
             intent = (
                 self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)
             )
             if intent is not None:
                 self.perform(intent)
+
+    def _pad(self, event: pygame.event.Event) -> None:
+        """A gamepad plays as the keys it stands for: press, hold and let go."""
+        changed = False
+        for name, down in self.pads.keys(event):
+            if name not in self.game.keymap or down == (name in self.held.names):
+                continue
+            if down:
+                self.held.press(name, self.game.keymap[name])
+            else:
+                self.held.release(name)
+            changed = True
+        if changed:
+            self.session.send(HumanAction(self.held.action))
 
     def _let_go(self, event: pygame.event.Event) -> None:
         """A game key came up, or the window lost the keyboard: the person holds less."""

@@ -116,3 +116,7 @@ class HeldKeys:
     @property
     def action(self) -> int | None:
         return self._held[-1][1] if self._held else None
+
+    @property
+    def names(self) -> set[str]:
+        return {name for name, _ in self._held}

@@ -1,0 +1,47 @@
+"""A gamepad plays as the keyboard does, through posted joystick and controller events."""
+
+from __future__ import annotations
+
+import pygame
+
+from agent.channels import Mode
+from tests.test_app import run_until, tick
+from ui.gamepad import Gamepads
+
+
+def post(event_type: int, **attrs) -> None:
+    pygame.event.post(pygame.event.Event(event_type, **attrs))
+
+
+def test_events_become_key_names():
+    pads = Gamepads()
+    hat = pygame.event.Event(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(-1, 0))
+    assert pads.keys(hat) == [("left", True), ("right", False), ("up", False)]
+    stick = pygame.event.Event(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=0.9)
+    assert pads.keys(stick) == [("left", False), ("right", True)]
+    centred = pygame.event.Event(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=0.1)
+    assert pads.keys(centred) == [("left", False), ("right", False)]
+    button = pygame.event.Event(pygame.JOYBUTTONDOWN, joy=0, instance_id=0, button=0)
+    assert pads.keys(button) == [("space", True)]
+    dpad = pygame.event.Event(
+        pygame.CONTROLLERBUTTONDOWN, instance_id=0, button=pygame.CONTROLLER_BUTTON_DPAD_RIGHT
+    )
+    assert pads.keys(dpad) == [("right", True)]
+    # A pad plugged in that SDL cannot open (none here) is passed over without a word.
+    assert pads.keys(pygame.event.Event(pygame.JOYDEVICEADDED, device_index=7)) == []
+
+
+def test_a_gamepad_plays_human_cartpole_and_takes_over_from_the_agent(make_app):
+    app = make_app("cartpole", start_mode=Mode.HUMAN)
+    run_until(app, lambda s: s.ready)
+    for value, action in (((-1, 0), 0), ((1, 0), 1), ((-1, 0), 0)):  # left, right, left
+        post(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=value)
+        run_until(app, lambda s, a=action: s.action == a and s.controller == "human")
+    post(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(0, 0))
+    tick(app, 2)
+    assert app.arcade.held.action is None
+    post(pygame.KEYDOWN, key=pygame.K_g, mod=0, unicode="g", scancode=0)  # Agent mode
+    run_until(app, lambda s: s.mode is Mode.AGENT)
+    post(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=-1.0)  # the stick: left
+    taken = run_until(app, lambda s: s.controller == "human" and s.action == 0)
+    assert taken.hand_back_in is not None  # a takeover, as by a key
