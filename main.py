@@ -165,6 +165,13 @@ def build_parser() -> ArgumentParser:
         help="keep the replay memory beside each save (PATH.replay.npz, compressed), so that "
         "--resume goes on exactly where the run stopped",
     )
+    train.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="also write TensorBoard event files there, with CleanRL's tag names "
+        "(needs the tensorboard package)",
+    )
     train.add_argument("--stop-at", type=float, help="stop once a greedy evaluation reaches this")
     train.add_argument("--json", action="store_true", help="end with one JSON line")
 
@@ -342,6 +349,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         envs=args.envs,
         snapshot_every=args.snapshot_every,
         keep_replay=args.save_replay,
+        tensorboard=args.tensorboard,
     )
     summary = result.as_json()
     mean = summary["eval_mean"]
@@ -459,11 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from agent.checkpoint import CheckpointError
+    from agent.runs import TensorBoardMissing
     from agent.trainer import MemoryBudgetError
 
     try:
         return commands[args.command](args, parser)
-    except (CheckpointError, MemoryBudgetError) as error:
+    except (CheckpointError, MemoryBudgetError, TensorBoardMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -130,6 +130,46 @@ class MetricsLog:
         self._file.close()
 
 
+class TensorBoardLog:
+    """The run as TensorBoard event files, with CleanRL's tag names, so the curves of this app
+    and CleanRL's scripts sit side by side in one TensorBoard."""
+
+    EVERY = 1_000  # env steps between samples of the rates and losses
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise TensorBoardMissing(
+                "--tensorboard needs the tensorboard package: pip install tensorboard"
+            ) from None
+        self._writer = SummaryWriter(str(folder))
+        self._next = 0
+
+    def episode(self, step: int, episode_return: float) -> None:
+        self._writer.add_scalar("charts/episodic_return", episode_return, step)
+
+    def progress(self, step: int, epsilon: float, loss: float | None, rate: float) -> None:
+        """The schedule, the loss and the speed, once every ``EVERY`` env steps."""
+        if step < self._next:
+            return
+        self._next = step + self.EVERY
+        self._writer.add_scalar("charts/epsilon", epsilon, step)
+        self._writer.add_scalar("charts/SPS", rate, step)
+        if loss is not None:
+            self._writer.add_scalar("losses/td_loss", loss, step)
+
+    def evaluation(self, step: int, returns: np.ndarray) -> None:
+        self._writer.add_scalar("eval/episodic_return", float(returns.mean()), step)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class TensorBoardMissing(RuntimeError):
+    """``--tensorboard`` without the tensorboard package; the message says how to install it."""
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -151,6 +191,7 @@ def train(
     envs: int | None = None,
     snapshot_every: int = 0,
     keep_replay: bool = False,
+    tensorboard: Path | None = None,
 ) -> TrainResult:
     """Train for ``steps`` env steps (or until a greedy evaluation reaches ``stop_at``).
 
@@ -161,8 +202,10 @@ def train(
     checkpoint. ``snapshot_every`` keeps a copy of the checkpoint every that many steps, named
     for its step (``run-1000000.pt`` beside ``run.pt``), for scoring the run along the way.
     ``keep_replay`` writes the replay memory beside each save (``run.replay.npz``); a resume
-    finds it there, so the resumed run trains as if it had never stopped.
+    finds it there, so the resumed run trains as if it had never stopped. ``tensorboard``
+    writes TensorBoard event files into that folder too.
     """
+    board = TensorBoardLog(tensorboard) if tensorboard is not None else None  # fails first
     trainer: Trainer | VectorTrainer | PQNTrainer
     if config.algorithm == "pqn":
         trainer = PQNTrainer(game, config, device, envs, seed=seed)
@@ -252,6 +295,11 @@ def train(
                     loss=trainer.last_loss,
                     **{"return": episode_return},
                 )
+                if board is not None:
+                    board.episode(report.global_step, episode_return)
+            if board is not None:
+                rate = (trainer.global_step - first_step) / max(elapsed, 1e-9)
+                board.progress(trainer.global_step, report.epsilon, trainer.last_loss, rate)
             # With N envs the step counter moves N at a time: act on each multiple it passes.
             if eval_every and multiples_crossed(before, trainer.global_step, eval_every):
                 seed_base = EVAL_SEED_BASE + evaluations * config.eval_episodes + seed * 7919
@@ -266,6 +314,8 @@ def train(
                     eval_mean=float(returns.mean()),
                     eval_std=float(returns.std()),
                 )
+                if board is not None:
+                    board.evaluation(trainer.global_step, returns)
                 if stop_at is not None and returns.mean() >= stop_at:
                     result.solved = True
                     break
@@ -287,6 +337,8 @@ def train(
         bar.update(lambda: _progress_text(trainer, start, first_step, end_step), force=True)
         bar.finish()
         metrics.close()
+        if board is not None:
+            board.close()
         restore_signals()
     if not result.eval_returns and not result.interrupted:
         result.eval_returns = trainer.evaluate(

@@ -358,3 +358,44 @@ def test_a_resume_goes_on_with_the_checkpoints_own_config(tmp_path, capsys):
     assert payload["counters"]["global_step"] == 500  # the 200 steps the run had left
     code, _, err = call_main(["train", "fruit", "-i", str(save)], capsys)
     assert code == 2 and "total_steps" in assert_one_line_error(err)
+
+
+def test_tensorboard_event_files_carry_cleanrls_tags(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    board = tmp_path / "tb"
+    code, _, err = call_main(
+        ["train", "fruit", "-n", "2500", "--set", "learning_starts=100", "--eval-freq", "1000",
+         "--save", str(tmp_path / "t.pt"), "--tensorboard", str(board)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    events = EventAccumulator(str(board))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"charts/episodic_return", "charts/epsilon", "charts/SPS", "losses/td_loss",
+            "eval/episodic_return"} <= tags  # fmt: skip
+    returns = events.Scalars("charts/episodic_return")
+    assert len(returns) == 2500 // 13  # every fruit lasts 13 steps
+    assert {r.value for r in returns} <= {-1.0, 1.0}
+    assert [e.step for e in events.Scalars("eval/episodic_return")] == [1000, 2000]
+
+
+def test_tensorboard_without_the_package_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError("No module named 'tensorboard'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    code, _, err = call_main(
+        ["train", "fruit", "-n", "10", "--save", str(tmp_path / "t.pt"), "--tensorboard",
+         str(tmp_path / "tb")],
+        capsys,
+    )  # fmt: skip
+    assert code == 1 and "pip install tensorboard" in assert_one_line_error(err)
+    assert not (tmp_path / "t.pt").exists()
