@@ -52,10 +52,10 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
     shutil.copy(ROOT / "saves" / "breakout-after-1h.pt", tmp_path / "saves")
     app = make_app("breakout", start_mode=Mode.AGENT)
     run_until(app, lambda s: s.message.startswith("loaded"))
-    listed = [path.name for path in app.arcade.controls._save_paths.values()]
-    assert listed == ["breakout.pt", "breakout-after-1h.pt"]
+    listed = list(app.arcade.controls._save_paths)
+    assert listed == ["breakout.pt", "Breakout after 1 h of CPU training"]
     app.arcade.controls.set_saves(
-        [tmp_path / "saves" / name for name in listed], "breakout-after-1h.pt"
+        list(app.arcade.controls._save_paths.values()), "Breakout after 1 h of CPU training"
     )
     click(app, app.arcade.controls.load.rect.center)
     shot = run_until(app, lambda s: s.agent_source == "breakout-after-1h.pt")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ui.saves import checkpoint_path, list_checkpoints
+from ui.saves import checkpoint_path, display_name, list_checkpoints
 
 
 def test_the_users_saves_go_to_their_own_folder_never_over_a_shipped_agent(tmp_path):
@@ -31,3 +31,11 @@ def test_the_load_list_offers_shipped_then_own_newest_first_then_the_rest(tmp_pa
         "breakout-after-1h.pt",
     ]
     assert list_checkpoints(tmp_path / "missing", "breakout") == []
+
+
+def test_time_lapse_stages_are_named_by_the_training_they_took(tmp_path):
+    assert display_name(tmp_path / "breakout-after-1h.pt") == "Breakout after 1 h of CPU training"
+    assert display_name(tmp_path / "breakout-after-30min.pt") == (
+        "Breakout after 30 min of CPU training"
+    )
+    assert display_name(tmp_path / "mine" / "breakout-my-run.pt") == "breakout-my-run.pt"

@@ -23,6 +23,7 @@ from pygame_gui.elements import (
 from agent.channels import FAST, WATCH, Mode, Snapshot
 from ui import theme
 from ui.game_view import speed_label
+from ui.saves import display_name
 from ui.shortcuts import Intent
 
 SPEEDS = (WATCH, 2.0, 4.0, 8.0, FAST)  # the speed slider's stops
@@ -195,7 +196,7 @@ class ControlPanel:
         self.widgets = []
 
     def _make_saves_menu(self, saves: list[Path], selected: str | None) -> UIDropDownMenu:
-        self._save_paths = {path.name: path for path in saves}
+        self._save_paths = {display_name(path): path for path in saves}
         options = list(self._save_paths) or [NO_SAVES]
         starting = selected if selected in self._save_paths else options[0]
         return UIDropDownMenu(
@@ -238,7 +239,7 @@ class ControlPanel:
         return _option_text(self.saves.selected_option) if self.saves else None
 
     def save_list_changed(self, saves: list[Path]) -> bool:
-        return [p.name for p in saves] != list(self._save_paths)
+        return [display_name(p) for p in saves] != list(self._save_paths)
 
     @property
     def menu_open(self) -> bool:

@@ -44,3 +44,16 @@ def list_checkpoints(saves_dir: Path, game: str) -> list[Path]:
         return []
     shipped = [path for path in with_app if path.name == f"{game}.pt"]
     return shipped + own + [path for path in with_app if path not in shipped]
+
+
+_TIME_LAPSE = re.compile(r"(?P<game>[a-z]+)-after-(?P<amount>\d+(?:\.\d+)?)(?P<unit>h|min)")
+
+
+def display_name(path: Path) -> str:
+    """How the load list names a checkpoint: a time-lapse stage by the training it took
+    ("breakout-after-1h.pt": "Breakout after 1 h of CPU training"), others by file name."""
+    match = _TIME_LAPSE.fullmatch(Path(path).stem)
+    if match is None:
+        return Path(path).name
+    unit = "h" if match["unit"] == "h" else "min"
+    return f"{match['game'].capitalize()} after {match['amount']} {unit} of CPU training"
