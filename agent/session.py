@@ -51,6 +51,7 @@ from agent.channels import (
 )
 from agent.checkpoint import (
     CheckpointError,
+    checkpoint_config,
     load_into,
     network_signature,
     read_checkpoint,
@@ -61,6 +62,7 @@ from agent.device import describe_device
 from agent.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.live_view import LiveView
 from agent.play import Play
+from agent.pqn_live import LivePQNTrainer, make_live_trainer
 from agent.trainer import Trainer
 from game.registry import GameSpec
 
@@ -95,7 +97,7 @@ class TrainingSession:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"session-{game.key}", daemon=True)
         # Everything below belongs to the session's thread once it starts.
-        self._trainer: Trainer | None = None
+        self._trainer: Trainer | LivePQNTrainer | None = None
         self._mode = mode
         self._paused = paused
         self._speed = SetSpeed(speed).speed
@@ -149,7 +151,7 @@ class TrainingSession:
 
     def _run(self) -> None:
         try:
-            self._trainer = Trainer(self.game, self.config, self.device, seed=self.seed)
+            self._trainer = make_live_trainer(self.game, self.config, self.device, seed=self.seed)
             self._play = Play(self.game, self.config, self._trainer, self.seed, self._takeover)
             self._play.prepare(self._mode)
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
@@ -309,7 +311,8 @@ class TrainingSession:
             payload = read_checkpoint(path)
             trainer = self._trainer_shaped_for(payload, path)
             # Another algorithm's optimizer state (PQN's RAdam) does not carry over to DQN's.
-            same_algorithm = payload["config"].get("algorithm", "dqn") == "dqn"
+            algorithm = payload["config"].get("algorithm", "dqn")
+            same_algorithm = algorithm == trainer.config.algorithm
             load_into(path, self.game.key, trainer.learner, same_algorithm, payload)
         except CheckpointError as error:
             if trainer is not None and trainer is not self._trainer:
@@ -344,7 +347,9 @@ class TrainingSession:
     def _new_agent(self) -> None:
         """An untrained agent of the game's own configuration takes the current one's place."""
         try:
-            trainer = Trainer(self.game, self._default_config, self.device, seed=self.seed)
+            trainer = make_live_trainer(
+                self.game, self._default_config, self.device, seed=self.seed
+            )
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot make a new agent: {_one_line(error)}")
             return
@@ -357,28 +362,34 @@ class TrainingSession:
         self._say("a new agent, untrained: Train mode trains it from scratch")
         self._publish(frame=True)
 
-    def _trainer_shaped_for(self, payload: dict, path: Path) -> Trainer:
+    def _trainer_shaped_for(self, payload: dict, path: Path) -> Trainer | LivePQNTrainer:
         """The session's trainer if its network has the checkpoint's shape; else a new trainer
         whose network does (an agent trained with LayerNorm by PQN, a different width), with
         the session's other settings. The old one stays until the load has succeeded."""
         trainer = self._trainer
         assert trainer is not None
         saved = payload["network"]
-        if payload["game"] != self.game.key or saved == network_signature(trainer.learner):
+        algorithm = payload["config"].get("algorithm", "dqn")
+        same_shape = saved == network_signature(trainer.learner)
+        if payload["game"] != self.game.key or (same_shape and algorithm == self.config.algorithm):
             return trainer  # load_into explains a wrong game
         try:
-            config = dataclasses.replace(
-                self.config,
-                network=saved["kind"],
-                hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,
-                dueling=bool(saved["dueling"]),
-            )
-            return Trainer(self.game, config, self.device, seed=self.seed)
+            if algorithm == "pqn":  # trained on by PQN, with its own settings
+                config = checkpoint_config(payload, path)
+            else:
+                config = dataclasses.replace(
+                    self.config,
+                    algorithm="dqn",
+                    network=saved["kind"],
+                    hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,
+                    dueling=bool(saved["dueling"]),
+                )
+            return make_live_trainer(self.game, config, self.device, seed=self.seed)
         except Exception as error:  # noqa: BLE001 - a bad config, no memory, the emulator
             reason = _one_line(error)
             raise CheckpointError(f"{path}: a network this app cannot build ({reason})") from None
 
-    def _replace_trainer(self, trainer: Trainer) -> None:
+    def _replace_trainer(self, trainer: Trainer | LivePQNTrainer) -> None:
         """Play on with ``trainer`` in place of the session's trainer, which is closed."""
         old = self._trainer
         self._trainer, self.config = trainer, trainer.config

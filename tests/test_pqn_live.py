@@ -1,0 +1,68 @@
+"""PQN in the window: the shown game steps with the others, its updates come a minibatch a
+step after each rollout, and a PQN agent loaded in the window trains on with PQN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agent.channels import FAST, Load, Mode, Resume, SetMode, SetSpeed
+from agent.checkpoint import save_checkpoint
+from agent.config import load_config
+from agent.pqn import PQNLearner
+from agent.pqn_live import LivePQNTrainer
+from agent.session import TrainingSession
+from game.registry import GAMES
+from tests.support import wait_for
+
+CPU = torch.device("cpu")
+PQN_CONFIG = "agent/configs/breakout_pqn.yaml"
+SMALL = {"num_envs": 2, "rollout_steps": 8, "update_epochs": 2, "minibatches": 2}
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_updates_follow_each_rollout_one_minibatch_a_step():
+    config = load_config("breakout", PQN_CONFIG, SMALL)
+    trainer = LivePQNTrainer(GAMES["breakout"], config, CPU, seed=1)
+    losses = [trainer.step().loss for _ in range(8 + 4 + 3)]
+    # Steps 1-7 fill the rollout; the 8th closes it and makes the first of its 4 updates.
+    assert losses[:7] == [None] * 7
+    assert all(loss is not None for loss in losses[7:11]) and losses[11:] == [None] * 4
+    assert trainer.learner.updates == 4 and trainer.global_step == 15 * 2
+    report = trainer.step(learn=False, epsilon=0.0)  # play only: the shown game moves alone
+    assert trainer.global_step == 30 and len(report.q_values) == 4
+    frame = trainer.frame()
+    assert frame.shape == (210, 160, 3)
+    trainer.close()
+
+
+def test_a_person_action_is_played_in_the_shown_game():
+    config = load_config("breakout", PQN_CONFIG, SMALL)
+    trainer = LivePQNTrainer(GAMES["breakout"], config, CPU, seed=1)
+    for move in (2, 3, 2):
+        report = trainer.step(action=move, epsilon=1.0)
+        assert report.action == move
+    trainer.close()
+
+
+def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
+    pqn = load_config("breakout", PQN_CONFIG, SMALL)
+    learner = PQNLearner((4, 84, 84), 4, pqn, CPU)
+    save_checkpoint(tmp_path / "breakout-p.pt", "breakout", learner, {"global_step": 4096})
+    config = load_config("breakout", overrides={"buffer_size": 2_000})
+    session = TrainingSession(GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True)
+    session.start()
+    try:
+        wait_for(session, lambda s: s.ready)
+        session.send(Load(tmp_path / "breakout-p.pt"))
+        wait_for(session, lambda s: s.message.startswith("loaded"))
+        assert isinstance(session._trainer, LivePQNTrainer)  # test-only peek
+        session.send(SetMode(Mode.TRAIN))
+        session.send(SetSpeed(FAST))
+        session.send(Resume())
+        trained = wait_for(session, lambda s: s.updates >= 4, timeout=60)
+        assert trained.replay_capacity == 0 and np.isfinite(trained.loss)
+        assert trained.global_step > 4096
+    finally:
+        session.close()
