@@ -69,6 +69,7 @@ class LivePQNTrainer(StepCounting):
         self._terminated = np.zeros(shape, dtype=bool)
         self._truncated = np.zeros(shape, dtype=bool)
         self._values = np.zeros((config.rollout_steps + 1, self.num_envs), dtype=np.float32)
+        self._final_values = np.full(shape, np.nan, dtype=np.float32)  # of truncated games
         self._t = 0
         self._pending: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()
         self._evaluator = Evaluator(game, config)
@@ -120,7 +121,7 @@ class LivePQNTrainer(StepCounting):
             finished = None
             if terminated or truncated:
                 if truncated and learn:  # bootstraps from the game's last state, not the next
-                    self._values[t + 1, i] = self.learner.learning_q_values(next_obs[None]).max()
+                    self._final_values[t, i] = self.learner.learning_q_values(next_obs[None]).max()
                 if info.get("game_over", True):
                     finished = float(self._returns[i])
                     self._returns[i] = 0.0
@@ -154,12 +155,14 @@ class LivePQNTrainer(StepCounting):
         c = self.config
         self._t += 1
         if self._t == c.rollout_steps:
-            truncated_last = self._truncated[-1]
-            next_values = self.learner.learning_q_values(self._all_obs).max(axis=1)
-            self._values[-1] = np.where(truncated_last, self._values[-1], next_values)
+            self._values[-1] = self.learner.learning_q_values(self._all_obs).max(axis=1)
+            # A truncated game's next state is the new game's first: it bootstraps from its own.
+            values = self._values.copy()
+            truncated = ~np.isnan(self._final_values)
+            values[1:][truncated] = self._final_values[truncated]
             valid = np.ones_like(self._terminated)
             returns = q_lambda_returns(
-                self._rewards, self._terminated, self._truncated, valid, self._values,
+                self._rewards, self._terminated, self._truncated, valid, values,
                 c.gamma, c.q_lambda,
             )  # fmt: skip
             if c.anneal_lr:
@@ -173,8 +176,7 @@ class LivePQNTrainer(StepCounting):
                 order = self.rng.permutation(len(actions))
                 for batch in np.array_split(order, c.minibatches):
                     self._pending.append((obs[batch], actions[batch], returns[batch]))
-            self._t = 0
-            self._values[:] = 0.0
+            self._drop_rollout()
         if not self._pending:
             return None
         self.last_loss = self.learner.update(*self._pending.popleft())
@@ -183,6 +185,7 @@ class LivePQNTrainer(StepCounting):
     def _drop_rollout(self) -> None:
         self._t = 0
         self._values[:] = 0.0
+        self._final_values[:] = np.nan
 
     def restart_episode(self) -> None:
         """Abandon the shown game's running episode (its return is not counted)."""
