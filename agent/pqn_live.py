@@ -5,8 +5,10 @@ Each ``step()`` moves every game one env step with one batched forward pass and 
 the shown game did, as the one-env ``Trainer`` does, so the window plays, takes over and
 trains a PQN agent through the same calls. A rollout's updates are spread over the steps of
 the next rollout, one minibatch a step: no step waits seconds on a whole round of updates, so
-a pause or a key takes effect within one minibatch. (The command line's ``PQNTrainer`` learns
-from each rollout at once, in C++ vector envs.)
+a pause or a key takes effect within one minibatch. The learning rate stays where it is set
+(the config's, or the fine-tuning rate of a loaded agent): the command line's ``PQNTrainer``
+anneals it over a 10M-step run, which a live demo is not. (That trainer learns from each
+rollout at once, in C++ vector envs.)
 """
 
 from __future__ import annotations
@@ -155,6 +157,9 @@ class LivePQNTrainer(StepCounting):
         c = self.config
         self._t += 1
         if self._t == c.rollout_steps:
+            # What the last rollout left unlearned goes first: the queue never outgrows one.
+            while self._pending:
+                self.last_loss = self.learner.update(*self._pending.popleft())
             self._values[-1] = self.learner.learning_q_values(self._all_obs).max(axis=1)
             # A truncated game's next state is the new game's first: it bootstraps from its own.
             values = self._values.copy()
@@ -165,11 +170,6 @@ class LivePQNTrainer(StepCounting):
                 self._rewards, self._terminated, self._truncated, valid, values,
                 c.gamma, c.q_lambda,
             )  # fmt: skip
-            if c.anneal_lr:
-                first = self.global_step - c.rollout_steps * self.num_envs
-                self.learner.set_learning_rate(
-                    c.learning_rate * max(0.0, 1.0 - first / c.total_steps)
-                )
             obs = self._obs.reshape((-1,) + self._obs.shape[2:]).copy()
             actions, returns = self._actions.reshape(-1).copy(), returns.reshape(-1)
             for _ in range(c.update_epochs):
@@ -188,9 +188,12 @@ class LivePQNTrainer(StepCounting):
         self._final_values[:] = np.nan
 
     def restart_episode(self) -> None:
-        """Abandon the shown game's running episode (its return is not counted)."""
-        self._returns[0] = 0.0
-        self._all_obs[0], _ = self.env.reset()
+        """Abandon the running episodes (their returns are not counted) and what was to be
+        learned from them: after a load, the queued targets were another network's."""
+        self._returns[:] = 0.0
+        for i, env in enumerate(self.envs):
+            self._all_obs[i], _ = env.reset()
+        self._pending.clear()
         self._drop_rollout()
 
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:

@@ -279,7 +279,7 @@ class TrainingSession:
             self._steps_done += 1
 
     def _close_envs(self) -> None:
-        closers = (self._play, self._trainer.env if self._trainer else None)
+        closers = (self._play, self._trainer)  # the trainer closes all of its games
         for closer in closers:
             if closer is not None:
                 with contextlib.suppress(Exception):  # closing is best effort at exit
@@ -376,9 +376,10 @@ class TrainingSession:
         try:
             if algorithm == "pqn":  # trained on by PQN, with its own settings
                 config = checkpoint_config(payload, path)
-            else:
+            else:  # the game's own DQN settings, whatever agent was playing before
+                base = self._default_config
                 config = dataclasses.replace(
-                    self.config,
+                    base if base.algorithm == "dqn" else self.config,
                     algorithm="dqn",
                     network=saved["kind"],
                     hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,

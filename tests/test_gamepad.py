@@ -13,20 +13,31 @@ def post(event_type: int, **attrs) -> None:
     pygame.event.post(pygame.event.Event(event_type, **attrs))
 
 
-def test_events_become_key_names():
+def test_events_become_key_presses_and_releases_of_the_control_that_made_them():
     pads = Gamepads()
-    hat = pygame.event.Event(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(-1, 0))
-    assert pads.keys(hat) == [("left", True), ("right", False), ("up", False)]
-    stick = pygame.event.Event(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=0.9)
-    assert pads.keys(stick) == [("left", False), ("right", True)]
-    centred = pygame.event.Event(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=0.1)
-    assert pads.keys(centred) == [("left", False), ("right", False)]
-    button = pygame.event.Event(pygame.JOYBUTTONDOWN, joy=0, instance_id=0, button=0)
-    assert pads.keys(button) == [("space", True)]
-    dpad = pygame.event.Event(
-        pygame.CONTROLLERBUTTONDOWN, instance_id=0, button=pygame.CONTROLLER_BUTTON_DPAD_RIGHT
-    )
+
+    def event(kind, **attrs):
+        return pygame.event.Event(kind, joy=0, instance_id=0, **attrs)
+
+    assert pads.keys(event(pygame.JOYHATMOTION, hat=0, value=(-1, 0))) == [("left", True)]
+    assert pads.keys(event(pygame.JOYHATMOTION, hat=0, value=(1, 0))) == [
+        ("left", False),
+        ("right", True),
+    ]
+    # The stick resting near the centre lets go of nothing it did not press.
+    assert pads.keys(event(pygame.JOYAXISMOTION, axis=0, value=0.1)) == []
+    assert pads.keys(event(pygame.JOYAXISMOTION, axis=0, value=-0.9)) == [("left", True)]
+    assert pads.keys(event(pygame.JOYAXISMOTION, axis=0, value=-0.95)) == []
+    assert pads.keys(event(pygame.JOYAXISMOTION, axis=0, value=0.0)) == [("left", False)]
+    assert pads.keys(event(pygame.JOYBUTTONDOWN, button=0)) == [("space", True)]
+    assert pads.keys(event(pygame.JOYBUTTONUP, button=0)) == [("space", False)]
+    dpad = event(pygame.CONTROLLERBUTTONDOWN, button=pygame.CONTROLLER_BUTTON_DPAD_RIGHT)
     assert pads.keys(dpad) == [("right", True)]
+    # Unplugged: it lets go of what it held (the hat's right and the d-pad's right).
+    assert sorted(pads.keys(event(pygame.JOYDEVICEREMOVED))) == [
+        ("right", False),
+        ("right", False),
+    ]
     # A pad plugged in that SDL cannot open (none here) is passed over without a word.
     assert pads.keys(pygame.event.Event(pygame.JOYDEVICEADDED, device_index=7)) == []
 

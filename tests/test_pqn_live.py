@@ -3,6 +3,8 @@ step after each rollout, and a PQN agent loaded in the window trains on with PQN
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -64,5 +66,39 @@ def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
         trained = wait_for(session, lambda s: s.updates >= 4, timeout=60)
         assert trained.replay_capacity == 0 and np.isfinite(trained.loss)
         assert trained.global_step > 4096
+    finally:
+        session.close()
+
+
+def test_the_queue_of_updates_never_outgrows_a_rollout_and_a_restart_drops_it():
+    many = {**SMALL, "rollout_steps": 4, "update_epochs": 4, "minibatches": 4}
+    config = load_config("breakout", PQN_CONFIG, many)
+    trainer = LivePQNTrainer(GAMES["breakout"], config, CPU, seed=2)
+    for _ in range(40):
+        trainer.step()
+        assert len(trainer._pending) <= 16
+    assert trainer.learner.updates >= 16 * 9  # every closed rollout was learned from in full
+    trainer.restart_episode()  # as after a load: the queued targets were another network's
+    assert not trainer._pending and trainer.episode_return == 0.0
+    trainer.close()
+
+
+def test_a_dqn_agent_loaded_after_a_pqn_one_trains_with_the_games_dqn_settings(tmp_path):
+    pqn = load_config("breakout", PQN_CONFIG, SMALL)
+    save_checkpoint(
+        tmp_path / "breakout-p.pt", "breakout", PQNLearner((4, 84, 84), 4, pqn, CPU), {}
+    )
+    config = load_config("breakout", overrides={"buffer_size": 2_000})
+    session = TrainingSession(GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True)
+    session.start()
+    try:
+        wait_for(session, lambda s: s.ready)
+        session.send(Load(tmp_path / "breakout-p.pt"))
+        wait_for(session, lambda s: s.message.startswith("loaded"))
+        session.send(Load(Path("saves/breakout.pt")))
+        wait_for(session, lambda s: "breakout.pt (trained" in s.message)
+        trainer = session._trainer  # test-only peek
+        assert trainer.config.algorithm == "dqn"
+        assert trainer.config.learning_rate == config.learning_rate  # not PQN's 2.5e-4
     finally:
         session.close()

@@ -27,6 +27,7 @@ def test_settings_round_trip_and_bad_values_are_left_aside(tmp_path):
     path.write_text("{not json")
     settings, note = load_settings(path)
     assert settings == WindowSettings() and "could not be read" in note
+    assert path.with_name("settings.json.bad").read_text() == "{not json"  # kept, not lost
 
 
 def test_a_settings_file_that_cannot_be_written_is_one_line(tmp_path):

@@ -29,37 +29,57 @@ JOYSTICK_EVENTS = {
 
 
 class Gamepads:
-    """The pads in use and what each holds; ``keys(event)`` gives (key name, pressed) pairs."""
+    """The pads in use and what each of their controls holds; ``keys(event)`` gives the
+    (key name, pressed) changes an event makes. A control lets go only of what it pressed
+    itself, so a stick resting near the centre never releases the d-pad or the keyboard."""
 
     def __init__(self) -> None:
         self._opened: dict[int, pygame.joystick.JoystickType] = {}
+        self._holding: dict[tuple, str] = {}  # (pad, control) -> the key name it holds
 
     def keys(self, event: pygame.event.Event) -> list[tuple[str, bool]]:
-        kind = event.type
+        kind, pad = event.type, getattr(event, "instance_id", getattr(event, "joy", 0))
         if kind == pygame.JOYDEVICEADDED:
             self._open(event.device_index)
             return []
         if kind == pygame.JOYDEVICEREMOVED:
-            self._opened.pop(getattr(event, "instance_id", -1), None)
-            return [("left", False), ("right", False), ("up", False), ("space", False)]
+            self._opened.pop(pad, None)
+            held = [key for key in self._holding if key[0] == pad]
+            return [(self._holding.pop(key), False) for key in held]
         if kind == pygame.JOYHATMOTION:
             x, y = event.value
-            return [("left", x < 0), ("right", x > 0), ("up", y > 0)]
+            sideways = "left" if x < 0 else "right" if x > 0 else None
+            return self._hold((pad, "hat", event.hat), sideways) + self._hold(
+                (pad, "hat-up", event.hat), "up" if y > 0 else None
+            )
         if kind == pygame.JOYAXISMOTION and event.axis == 0:
-            return [
-                ("left", event.value < -STICK_DEAD_ZONE),
-                ("right", event.value > STICK_DEAD_ZONE),
-            ]
+            value = event.value
+            side = (
+                "left" if value < -STICK_DEAD_ZONE else "right" if value > STICK_DEAD_ZONE else None
+            )
+            return self._hold((pad, "stick"), side)
         if kind in (pygame.JOYBUTTONDOWN, pygame.JOYBUTTONUP) and event.button in FIRE_BUTTONS:
-            return [("space", kind == pygame.JOYBUTTONDOWN)]
-        if kind in (
-            getattr(pygame, "CONTROLLERBUTTONDOWN", -10),
-            getattr(pygame, "CONTROLLERBUTTONUP", -11),
-        ):
+            down = kind == pygame.JOYBUTTONDOWN
+            return self._hold((pad, "button", event.button), "space" if down else None)
+        controller_down = getattr(pygame, "CONTROLLERBUTTONDOWN", -10)
+        if kind in (controller_down, getattr(pygame, "CONTROLLERBUTTONUP", -11)):
             name = _CONTROLLER_KEYS.get(event.button)
-            down = kind == getattr(pygame, "CONTROLLERBUTTONDOWN", -10)
-            return [(name, down)] if name else []
+            control = (pad, "controller", event.button)
+            return self._hold(control, name if kind == controller_down else None) if name else []
         return []
+
+    def _hold(self, control: tuple, name: str | None) -> list[tuple[str, bool]]:
+        """``control`` now holds ``name`` (None: nothing); the changes that makes."""
+        before = self._holding.get(control)
+        if before == name:
+            return []
+        changes = [(before, False)] if before else []
+        if name:
+            self._holding[control] = name
+            changes.append((name, True))
+        else:
+            self._holding.pop(control, None)
+        return changes
 
     def _open(self, device_index: int) -> None:
         try:

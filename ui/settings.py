@@ -58,9 +58,9 @@ def load_settings(path: Path | None = None) -> tuple[WindowSettings, str | None]
     except FileNotFoundError:
         return WindowSettings(), None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return WindowSettings(), f"Settings in {path} could not be read: starting as new."
+        return WindowSettings(), _set_aside(path)
     if not isinstance(data, dict):
-        return WindowSettings(), f"Settings in {path} could not be read: starting as new."
+        return WindowSettings(), _set_aside(path)
     known = {field.name for field in dataclasses.fields(WindowSettings)}
     good = {k: v for k, v in data.items() if k in known and _valid(k, v)}
     if "size" in good:
@@ -68,6 +68,16 @@ def load_settings(path: Path | None = None) -> tuple[WindowSettings, str | None]
     dropped = sorted(set(data) - set(good))
     note = f"Settings in {path}: left aside {', '.join(dropped)}." if dropped else None
     return WindowSettings(**good), note
+
+
+def _set_aside(path: Path) -> str:
+    """Keep an unreadable file as ``settings.json.bad`` (the window writes a new one at close)."""
+    aside = path.with_name(path.name + ".bad")
+    try:
+        os.replace(path, aside)
+    except OSError:
+        return f"Settings in {path} could not be read: starting as new."
+    return f"Settings in {path} could not be read (kept as {aside.name}): starting as new."
 
 
 def save_settings(settings: WindowSettings, path: Path | None = None) -> str | None:
