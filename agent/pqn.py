@@ -12,6 +12,7 @@ network keeps this stable without a target network. The Q-network is the same ki
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -53,6 +54,47 @@ def q_lambda_returns(
         returns[t] = rewards[t] + gamma * (1.0 - terminated[t]) * bootstrap
         following = returns[t]
     return returns
+
+
+class Rollout:
+    """One rollout's storage, ``steps`` env steps of ``num_envs`` games, and the minibatches
+    learned from it. ``valid`` is false where a step was an env's autoreset (not a
+    transition); ``final_values``, where not NaN, is what a truncated game bootstraps from
+    when the next state stored is already the next game's."""
+
+    def __init__(self, steps: int, num_envs: int, obs_shape: tuple[int, ...], obs_dtype) -> None:
+        shape = (steps, num_envs)
+        self.obs = np.zeros(shape + tuple(obs_shape), dtype=obs_dtype)
+        self.actions = np.zeros(shape, dtype=np.int64)
+        self.rewards = np.zeros(shape, dtype=np.float32)
+        self.terminated = np.zeros(shape, dtype=bool)
+        self.truncated = np.zeros(shape, dtype=bool)
+        self.valid = np.ones(shape, dtype=bool)
+        self.values = np.zeros((steps + 1, num_envs), dtype=np.float32)  # max_a Q of each state
+        self.final_values = np.full(shape, np.nan, dtype=np.float32)
+
+    def clear_values(self) -> None:
+        self.values[:] = 0.0
+        self.final_values[:] = np.nan
+
+    def minibatches(
+        self, config: DQNConfig, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(observations, actions, Q(lambda) returns) of ``update_epochs`` passes over the
+        valid transitions in ``minibatches`` shuffled minibatches each."""
+        values = self.values.copy()
+        truncated = ~np.isnan(self.final_values)
+        values[1:][truncated] = self.final_values[truncated]
+        returns = q_lambda_returns(
+            self.rewards, self.terminated, self.truncated, self.valid, values,
+            config.gamma, config.q_lambda,
+        )  # fmt: skip
+        valid = np.flatnonzero(self.valid.reshape(-1))
+        obs = self.obs.reshape((-1,) + self.obs.shape[2:])
+        actions, returns = self.actions.reshape(-1), returns.reshape(-1)
+        for _ in range(config.update_epochs):
+            for batch in np.array_split(rng.permutation(valid), config.minibatches):
+                yield obs[batch], actions[batch], returns[batch]
 
 
 class PQNLearner(QLearner):
@@ -140,14 +182,9 @@ class PQNTrainer(StepCounting):
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self._tally = GameOverTally(self.num_envs)
-        shape = (config.rollout_steps, self.num_envs)
-        self._obs = np.zeros(shape + obs_space.shape, dtype=obs_space.dtype)
-        self._actions = np.zeros(shape, dtype=np.int64)
-        self._rewards = np.zeros(shape, dtype=np.float32)
-        self._terminated = np.zeros(shape, dtype=bool)
-        self._truncated = np.zeros(shape, dtype=bool)
-        self._valid = np.zeros(shape, dtype=bool)
-        self._values = np.zeros((config.rollout_steps + 1, self.num_envs), dtype=np.float32)
+        self._rollout = Rollout(
+            config.rollout_steps, self.num_envs, obs_space.shape, obs_space.dtype
+        )
         self.obs, _ = self.envs.reset(seed=seed)  # sub-env i is seeded seed + i
         self._evaluator = Evaluator(game, config)
 
@@ -164,24 +201,25 @@ class PQNTrainer(StepCounting):
         first_step = self.global_step
         finished: list[float] = []
         epsilon = self.scheduled_epsilon
+        rollout = self._rollout
         for t in range(c.rollout_steps):
             epsilon = self.scheduled_epsilon
             q_values = self.learner.learning_q_values(self.obs)
-            self._values[t] = q_values.max(axis=1)
+            rollout.values[t] = q_values.max(axis=1)
             actions = q_values.argmax(axis=1)
             explore = self.rng.random(self.num_envs) < epsilon
             actions[explore] = self.rng.integers(self.learner.n_actions, size=int(explore.sum()))
             next_obs, reward, terminated, truncated, info = self.envs.step(actions)
-            self._obs[t] = self.obs
-            self._actions[t] = info.get("action", actions)  # the game may press a key itself
-            self._rewards[t] = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
-            self._terminated[t] = terminated
-            self._truncated[t] = truncated
-            self._valid[t] = ~self._tally.resetting
+            rollout.obs[t] = self.obs
+            rollout.actions[t] = info.get("action", actions)  # the game may press a key itself
+            rollout.rewards[t] = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
+            rollout.terminated[t] = terminated
+            rollout.truncated[t] = truncated
+            rollout.valid[t] = ~self._tally.resetting
             finished += self._tally.update(reward, terminated | truncated, info)
             self.obs = next_obs
             self.global_step += self.num_envs
-        self._values[-1] = self.learner.learning_q_values(self.obs).max(axis=1)
+        rollout.values[-1] = self.learner.learning_q_values(self.obs).max(axis=1)
         self.recent_returns.extend(finished)
         self.episode += len(finished)
         if c.anneal_lr:
@@ -198,23 +236,9 @@ class PQNTrainer(StepCounting):
 
     def _learn(self) -> float:
         """``update_epochs`` passes over the rollout's transitions in shuffled minibatches."""
-        c = self.config
-        returns = q_lambda_returns(
-            self._rewards,
-            self._terminated,
-            self._truncated,
-            self._valid,
-            self._values,
-            c.gamma,
-            c.q_lambda,
-        )
-        valid = np.flatnonzero(self._valid.reshape(-1))
-        obs = self._obs.reshape((-1,) + self._obs.shape[2:])
-        actions, returns = self._actions.reshape(-1), returns.reshape(-1)
         loss = 0.0
-        for _ in range(c.update_epochs):
-            for batch in np.array_split(self.rng.permutation(valid), c.minibatches):
-                loss = self.learner.update(obs[batch], actions[batch], returns[batch])
+        for batch in self._rollout.minibatches(self.config, self.rng):
+            loss = self.learner.update(*batch)
         return loss
 
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from agent.config import DQNConfig
-from agent.pqn import PQNLearner, q_lambda_returns
+from agent.pqn import PQNLearner, Rollout
 from agent.trainer import (
     RECENT_EPISODES,
     Evaluator,
@@ -64,14 +64,8 @@ class LivePQNTrainer(StepCounting):
         self.last_loss: float | None = None
         self._all_obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(self.envs)])
         self._returns = np.zeros(self.num_envs)
-        shape = (config.rollout_steps, self.num_envs)
-        self._obs = np.zeros(shape + space.shape, dtype=space.dtype)
-        self._actions = np.zeros(shape, dtype=np.int64)
-        self._rewards = np.zeros(shape, dtype=np.float32)
-        self._terminated = np.zeros(shape, dtype=bool)
-        self._truncated = np.zeros(shape, dtype=bool)
-        self._values = np.zeros((config.rollout_steps + 1, self.num_envs), dtype=np.float32)
-        self._final_values = np.full(shape, np.nan, dtype=np.float32)  # of truncated games
+        # Every step is a transition here: a game that ends is reset within its step.
+        self._rollout = Rollout(config.rollout_steps, self.num_envs, space.shape, space.dtype)
         self._t = 0
         self._pending: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()
         self._evaluator = Evaluator(game, config)
@@ -115,15 +109,19 @@ class LivePQNTrainer(StepCounting):
             next_obs, reward, terminated, truncated, info = self.envs[i].step(int(actions[i]))
             self._returns[i] += reward
             if learn:
-                self._obs[t, i] = obs
-                self._actions[t, i] = actions[i]
-                self._rewards[t, i] = np.clip(reward, -1, 1) if self.config.clip_rewards else reward
-                self._terminated[t, i], self._truncated[t, i] = terminated, truncated
-                self._values[t, i] = q_values[i].max()
+                rollout = self._rollout
+                rollout.obs[t, i] = obs
+                rollout.actions[t, i] = actions[i]
+                rollout.rewards[t, i] = (
+                    np.clip(reward, -1, 1) if self.config.clip_rewards else reward
+                )
+                rollout.terminated[t, i], rollout.truncated[t, i] = terminated, truncated
+                rollout.values[t, i] = q_values[i].max()
             finished = None
             if terminated or truncated:
                 if truncated and learn:  # bootstraps from the game's last state, not the next
-                    self._final_values[t, i] = self.learner.learning_q_values(next_obs[None]).max()
+                    final = self.learner.learning_q_values(next_obs[None]).max()
+                    self._rollout.final_values[t, i] = final
                 if info.get("game_over", True):
                     finished = float(self._returns[i])
                     self._returns[i] = 0.0
@@ -160,22 +158,9 @@ class LivePQNTrainer(StepCounting):
             # What the last rollout left unlearned goes first: the queue never outgrows one.
             while self._pending:
                 self.last_loss = self.learner.update(*self._pending.popleft())
-            self._values[-1] = self.learner.learning_q_values(self._all_obs).max(axis=1)
-            # A truncated game's next state is the new game's first: it bootstraps from its own.
-            values = self._values.copy()
-            truncated = ~np.isnan(self._final_values)
-            values[1:][truncated] = self._final_values[truncated]
-            valid = np.ones_like(self._terminated)
-            returns = q_lambda_returns(
-                self._rewards, self._terminated, self._truncated, valid, values,
-                c.gamma, c.q_lambda,
-            )  # fmt: skip
-            obs = self._obs.reshape((-1,) + self._obs.shape[2:]).copy()
-            actions, returns = self._actions.reshape(-1).copy(), returns.reshape(-1)
-            for _ in range(c.update_epochs):
-                order = self.rng.permutation(len(actions))
-                for batch in np.array_split(order, c.minibatches):
-                    self._pending.append((obs[batch], actions[batch], returns[batch]))
+            self._rollout.values[-1] = self.learner.learning_q_values(self._all_obs).max(axis=1)
+            # The minibatches are copies: the next rollout may overwrite the buffers at once.
+            self._pending.extend(self._rollout.minibatches(c, self.rng))
             self._drop_rollout()
         if not self._pending:
             return None
@@ -184,8 +169,7 @@ class LivePQNTrainer(StepCounting):
 
     def _drop_rollout(self) -> None:
         self._t = 0
-        self._values[:] = 0.0
-        self._final_values[:] = np.nan
+        self._rollout.clear_values()
 
     def restart_episode(self) -> None:
         """Abandon the running episodes (their returns are not counted) and what was to be

@@ -114,7 +114,7 @@ def test_one_iteration_plays_the_rollout_then_learns_from_it():
     after = list(trainer.learner.online.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
     # Every stored action is one the games took, and the learning rate anneals towards zero.
-    assert set(np.unique(trainer._actions)) <= set(range(4))
+    assert set(np.unique(trainer._rollout.actions)) <= set(range(4))
     trainer.step()
     rate = trainer.learner.optimizer.param_groups[0]["lr"]
     assert rate == pytest.approx(config.learning_rate * (1 - 32 / 320))
