@@ -66,7 +66,10 @@ def _command(sub, name: str, summary: str, examples: str, device: bool = True) -
 
 def _checkpoint_option(command: ArgumentParser) -> None:
     command.add_argument(
-        "--checkpoint", type=Path, help="the agent to use (default: the shipped one, saves/GAME.pt)"
+        "--checkpoint",
+        type=Path,
+        help="the agent to use: a checkpoint of this app, a Stable-Baselines3 DQN .zip or a "
+        "CleanRL DQN .cleanrl_model (default: the shipped one, saves/GAME.pt)",
     )
 
 
@@ -209,15 +212,22 @@ def build_parser() -> ArgumentParser:
         "score a checkpoint and write it small, for shipping",
         "  main.py export cartpole --checkpoint runs/cartpole.pt --episodes 100\n"
         "  main.py export breakout --checkpoint runs/pqn.pt --out saves/breakout.pt \\\n"
-        "      --episodes 30 --epsilon 0.05 --seed 6000",
+        "      --episodes 30 --epsilon 0.05 --seed 6000\n"
+        "  main.py export cartpole --format sb3 --out cartpole-dqn.zip   # for SB3's DQN.load",
     )
     export.add_argument("game", choices=GAMES, help="the game it plays")
     _checkpoint_option(export)
     export.add_argument(
         "--out",
         type=Path,
-        help="default: beside the checkpoint, as NAME-export.pt; "
+        help="default: beside the checkpoint, as NAME-export.pt (NAME-sb3.zip for sb3); "
         "give saves/GAME.pt to replace the shipped agent",
+    )
+    export.add_argument(
+        "--format",
+        choices=("arcade", "sb3"),
+        default="arcade",
+        help="arcade: this app's checkpoint; sb3: a Stable-Baselines3 DQN zip",
     )
     _scoring_options(export, episodes=100)
 
@@ -269,7 +279,9 @@ def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
     device = _device(args.device, parser)
     # Never the shipped agent unless asked for by name: a stray export must not replace it.
     checkpoint = args.checkpoint
-    out = args.out or checkpoint.with_name(f"{checkpoint.stem}-export{checkpoint.suffix}")
+    sb3 = args.format == "sb3"
+    default_name = f"{checkpoint.stem}-sb3.zip" if sb3 else f"{checkpoint.stem}-export.pt"
+    out = args.out or checkpoint.with_name(default_name)
     if not 0.0 <= args.epsilon <= 1.0:
         parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
     info = runs.export(
@@ -280,6 +292,7 @@ def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
         episodes=args.episodes,
         seed=args.seed,
         epsilon=args.epsilon,
+        sb3=sb3,
     )
     print(
         f"wrote {out}: mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "

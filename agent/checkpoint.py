@@ -87,11 +87,11 @@ def save_checkpoint(
         payload["optimizer"] = learner.optimizer.state_dict()
         if trainer_state is not None:
             payload["trainer"] = _storable(trainer_state)
-    _write_atomically(path, lambda file: torch.save(payload, file))
+    write_atomically(path, lambda file: torch.save(payload, file))
     return path
 
 
-def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Any], None]) -> None:
     """``write(file)`` into a temp file beside ``path``, fsynced, then renamed over ``path``;
     raises ``CheckpointError`` with one line if it cannot."""
     tmp_name = None
@@ -155,7 +155,7 @@ def save_replay(checkpoint: str | Path, replay: ReplayBuffer) -> Path:
     """Write the replay memory beside ``checkpoint``, compressed (frames compress ~10-fold),
     atomically as checkpoints are."""
     path = replay_path(checkpoint)
-    _write_atomically(path, lambda file: np.savez_compressed(file, **replay.state_dict()))
+    write_atomically(path, lambda file: np.savez_compressed(file, **replay.state_dict()))
     return path
 
 
@@ -184,15 +184,21 @@ def load_replay(
     return True
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """The checkpoint's contents, checked for shape; raises ``CheckpointError`` otherwise."""
+def load_torch_file(path: str | Path, source: Any = None) -> Any:
+    """What ``torch.save`` wrote at ``path`` (or into ``source``, a file object, when given),
+    read without running code; raises ``CheckpointError`` with one line if it cannot be read or
+    holds anything but tensors and plain data."""
     path = Path(path)
-    if not path.is_file():
+    if source is None and not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    if not _archive_intact(path):
+    if not _archive_intact(source if source is not None else path):
         raise CheckpointError(f"{path}: corrupt or truncated, not a readable checkpoint")
+    if source is not None:
+        source.seek(0)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(
+            source if source is not None else path, map_location="cpu", weights_only=True
+        )
     except pickle.UnpicklingError as error:
         # torch reports damaged bytes as unpickling errors too; only a global is an attempt
         # to import (and maybe run) code.
@@ -207,6 +213,12 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: corrupt or truncated, not a readable checkpoint") from None
     except Exception as error:  # torch raises a wide variety on garbage input
         raise CheckpointError(f"{path}: unreadable ({type(error).__name__})") from None
+
+
+def read_checkpoint(path: str | Path, contents: Any = None) -> dict[str, Any]:
+    """The checkpoint's contents, checked for shape; raises ``CheckpointError`` otherwise.
+    ``contents`` is what ``load_torch_file`` read from it, when the caller has it already."""
+    payload = load_torch_file(path) if contents is None else contents
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a DQN Arcade checkpoint")
     required = ("game", "network", "config", "counters", "online")
@@ -223,9 +235,10 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return payload
 
 
-def _archive_intact(path: Path) -> bool:
-    """Whether ``path`` is a zip archive (torch.save's format) whose CRC32s all match: torch
-    itself does not check them, so flipped bytes in the weights would otherwise load."""
+def _archive_intact(path: Any) -> bool:
+    """Whether ``path`` (or a file object) is a zip archive (torch.save's format) whose CRC32s
+    all match: torch itself does not check them, so flipped bytes in the weights would
+    otherwise load."""
     try:
         with zipfile.ZipFile(path) as archive:
             return archive.testzip() is None

@@ -142,6 +142,7 @@ class DQNLearner(QLearner):
             reward, discount, terminated, next_q_online, next_q_target, self.config.double_dqn
         )
         loss = F.smooth_l1_loss(q_taken, target)
+        self._q_taken = q_taken.detach().mean()
 
         self.optimizer.zero_grad()
         loss.backward()

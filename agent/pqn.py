@@ -139,6 +139,7 @@ class PQNLearner(QLearner):
             q = self.online(obs_t).float()
         q_taken = q.gather(1, actions_t[:, None]).squeeze(1)
         loss = F.mse_loss(q_taken, returns_t)
+        self._q_taken = q_taken.detach().mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.max_grad_norm > 0:
@@ -200,6 +201,7 @@ class PQNTrainer(StepCounting):
         c = self.config
         first_step = self.global_step
         finished: list[float] = []
+        lengths: list[int] = []
         epsilon = self.scheduled_epsilon
         rollout = self._rollout
         for t in range(c.rollout_steps):
@@ -216,7 +218,9 @@ class PQNTrainer(StepCounting):
             rollout.terminated[t] = terminated
             rollout.truncated[t] = truncated
             rollout.valid[t] = ~self._tally.resetting
-            finished += self._tally.update(reward, terminated | truncated, info)
+            scores, steps = self._tally.update(reward, terminated | truncated, info)
+            finished += scores
+            lengths += steps
             self.obs = next_obs
             self.global_step += self.num_envs
         rollout.values[-1] = self.learner.learning_q_values(self.obs).max(axis=1)
@@ -232,6 +236,7 @@ class PQNTrainer(StepCounting):
             episode_returns=tuple(finished),
             loss=self.last_loss,
             epsilon=epsilon,
+            episode_lengths=tuple(lengths),
         )
 
     def _learn(self) -> float:

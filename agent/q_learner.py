@@ -44,6 +44,13 @@ class QLearner:
         # bf16 cuts a conv net's update time by a third to a half on CPUs with native bf16 (AMX,
         # AVX-512 BF16) and on GPUs. Scores and play act in float32.
         self.autocast_bf16 = config.mixed_precision and bf16_supported(device)
+        # The mean Q-value of the actions taken in the last update's batch (a tensor: reading
+        # it waits for the update, so it is read only when logged).
+        self._q_taken: torch.Tensor | None = None
+
+    def mean_q_taken(self) -> float | None:
+        """The mean Q-value the last update gave the actions taken; None before any update."""
+        return None if self._q_taken is None else float(self._q_taken)
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -20,7 +20,6 @@ from agent.checkpoint import (
     checkpoint_config,
     load_into,
     load_replay,
-    read_checkpoint,
     replay_path,
     save_checkpoint,
     save_replay,
@@ -29,6 +28,7 @@ from agent.checkpoint import (
 from agent.config import DQNConfig
 from agent.device import describe_machine
 from agent.dqn import DQNLearner
+from agent.interop import read_agent_file, write_sb3_zip
 from agent.pqn import PQNTrainer
 from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
 from agent.vector_trainer import VectorTrainer
@@ -112,6 +112,7 @@ class MetricsLog:
         "loss",
         "eval_mean",
         "eval_std",
+        "length",  # last: a resumed run appends to a CSV that may predate it
     )
 
     def __init__(self, path: Path) -> None:
@@ -146,11 +147,21 @@ class TensorBoardLog:
         self._writer = SummaryWriter(str(folder))
         self._next = 0
 
-    def episode(self, step: int, episode_return: float) -> None:
+    def episode(self, step: int, episode_return: float, length: int | None) -> None:
         self._writer.add_scalar("charts/episodic_return", episode_return, step)
+        if length is not None:
+            self._writer.add_scalar("charts/episodic_length", length, step)
 
-    def progress(self, step: int, epsilon: float, loss: float | None, rate: float) -> None:
-        """The schedule, the loss and the speed, once every ``EVERY`` env steps."""
+    def progress(
+        self,
+        step: int,
+        epsilon: float,
+        loss: float | None,
+        q_taken: Callable[[], float | None],
+        rate: float,
+    ) -> None:
+        """The schedule, the loss, the Q-values learned and the speed, once every ``EVERY``
+        env steps."""
         if step < self._next:
             return
         self._next = step + self.EVERY
@@ -158,6 +169,9 @@ class TensorBoardLog:
         self._writer.add_scalar("charts/SPS", rate, step)
         if loss is not None:
             self._writer.add_scalar("losses/td_loss", loss, step)
+        q_value = q_taken()
+        if q_value is not None:
+            self._writer.add_scalar("losses/q_values", q_value, step)
 
     def evaluation(self, step: int, returns: np.ndarray) -> None:
         self._writer.add_scalar("eval/episodic_return", float(returns.mean()), step)
@@ -285,7 +299,9 @@ def train(
             between_steps = True
             elapsed = time.perf_counter() - start
             first_episode = report.episode - len(report.episode_returns) + 1
+            lengths = report.episode_lengths
             for k, episode_return in enumerate(report.episode_returns):
+                length = lengths[k] if k < len(lengths) else None
                 metrics.write(
                     kind="episode",
                     global_step=report.global_step,
@@ -293,13 +309,20 @@ def train(
                     episode=first_episode + k,
                     epsilon=report.epsilon,
                     loss=trainer.last_loss,
+                    length=length,
                     **{"return": episode_return},
                 )
                 if board is not None:
-                    board.episode(report.global_step, episode_return)
+                    board.episode(report.global_step, episode_return, length)
             if board is not None:
                 rate = (trainer.global_step - first_step) / max(elapsed, 1e-9)
-                board.progress(trainer.global_step, report.epsilon, trainer.last_loss, rate)
+                board.progress(
+                    trainer.global_step,
+                    report.epsilon,
+                    trainer.last_loss,
+                    trainer.learner.mean_q_taken,
+                    rate,
+                )
             # With N envs the step counter moves N at a time: act on each multiple it passes.
             if eval_every and multiples_crossed(before, trainer.global_step, eval_every):
                 seed_base = EVAL_SEED_BASE + evaluations * config.eval_episodes + seed * 7919
@@ -413,8 +436,9 @@ def _clock(seconds: float) -> str:
 def load_agent(
     game: GameSpec, checkpoint: Path, device: torch.device
 ) -> tuple[DQNLearner, DQNConfig, dict[str, Any]]:
-    """A learner rebuilt from a checkpoint's own config, with its weights loaded."""
-    payload = read_checkpoint(checkpoint)
+    """A learner rebuilt from a checkpoint's own config, with its weights loaded; the
+    checkpoint may also be an SB3 zip or a CleanRL model (``agent.interop``)."""
+    payload = read_agent_file(checkpoint, game)
     if payload["game"] != game.key:
         raise CheckpointError(f"{checkpoint}: made for {payload['game']!r}, not {game.key!r}")
     config = checkpoint_config(payload, checkpoint)
@@ -488,9 +512,11 @@ def export(
     episodes: int,
     seed: int,
     epsilon: float = 0.0,
+    sb3: bool = False,
 ) -> dict[str, Any]:
     """Score a checkpoint and write it for shipping: half-precision online weights plus the
-    evaluation, training steps, time and hardware in its info. Returns that info."""
+    evaluation, training steps, time and hardware in its info; or, with ``sb3``, as a
+    Stable-Baselines3 DQN zip. Returns that info."""
     learner, config, payload = load_agent(game, checkpoint, device)
     returns = evaluate_policy(game, config, learner, episodes, seed, epsilon)
     info = dict(payload.get("info", {}))
@@ -504,5 +530,8 @@ def export(
         train_steps=int(payload["counters"].get("global_step", 0)),
     )
     counters = {k: int(v) for k, v in payload["counters"].items()}
-    save_checkpoint(out, game.key, learner, counters, info, for_shipping=True)
+    if sb3:
+        write_sb3_zip(out, game, learner, counters)
+    else:
+        save_checkpoint(out, game.key, learner, counters, info, for_shipping=True)
     return info

@@ -54,12 +54,12 @@ from agent.checkpoint import (
     checkpoint_config,
     load_into,
     network_signature,
-    read_checkpoint,
     save_checkpoint,
 )
 from agent.config import ConfigError, DQNConfig
 from agent.device import describe_device
 from agent.human_play import TAKEOVER_IDLE_S, Takeover
+from agent.interop import read_agent_file
 from agent.live_view import LiveView
 from agent.play import Play
 from agent.pqn_live import LivePQNTrainer, make_live_trainer
@@ -308,7 +308,7 @@ class TrainingSession:
             return
         trainer = None
         try:
-            payload = read_checkpoint(path)
+            payload = read_agent_file(path, self.game)
             trainer = self._trainer_shaped_for(payload, path)
             # Another algorithm's optimizer state (PQN's RAdam) does not carry over to DQN's.
             algorithm = payload["config"].get("algorithm", "dqn")

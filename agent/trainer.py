@@ -111,11 +111,16 @@ class StepReport:
     episode_return: float | None
     loss: float | None
     epsilon: float
+    episode_length: int | None = None  # agent steps of the game that ended, if one did
 
     @property
     def episode_returns(self) -> tuple[float, ...]:
         """Returns of the whole games that ended on this step (none or one)."""
         return () if self.episode_return is None else (self.episode_return,)
+
+    @property
+    def episode_lengths(self) -> tuple[int, ...]:
+        return () if self.episode_length is None else (self.episode_length,)
 
 
 class StepCounting:
@@ -179,6 +184,7 @@ class Trainer(StepCounting):
         self.env_steps = 0
         self.episode = 0
         self.episode_return = 0.0
+        self.episode_length = 0  # agent steps of the running game
         self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
         self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
@@ -217,16 +223,17 @@ class Trainer(StepCounting):
         self.global_step += int(learn)
         self.env_steps += 1
         self.episode_return += reward
+        self.episode_length += 1
 
         loss = None
         if learn:
             loss = self._learn()
-        episode_return = None
+        episode_return = episode_length = None
         if terminated or truncated:
             if info.get("game_over", True):
-                episode_return = self.episode_return
+                episode_return, episode_length = self.episode_return, self.episode_length
                 self.recent_returns.append(episode_return)
-                self.episode_return = 0.0
+                self.episode_return, self.episode_length = 0.0, 0
                 self.episode += 1
             next_obs, _ = self.env.reset()
         self.obs = next_obs
@@ -242,6 +249,7 @@ class Trainer(StepCounting):
             episode_return=episode_return,
             loss=loss,
             epsilon=eps,
+            episode_length=episode_length,
         )
 
     def _learn(self) -> float | None:
@@ -265,6 +273,7 @@ class Trainer(StepCounting):
             "env": env_state(self.env),
             "obs": np.asarray(self.obs),
             "episode_return": self.episode_return,
+            "episode_length": self.episode_length,
             "env_steps": self.env_steps,
             "stored_last_step": self._stored_last_step,
         }
@@ -280,13 +289,14 @@ class Trainer(StepCounting):
         restore_env_state(self.env, state["env"])
         self.obs = np.asarray(state["obs"]).copy()
         self.episode_return = float(state["episode_return"])
+        self.episode_length = int(state.get("episode_length", 0))  # saved since 2026-12
         self.env_steps = int(state["env_steps"])
         self._stored_last_step = bool(state["stored_last_step"]) and replay_kept
 
     def restart_episode(self) -> None:
         """Abandon the running episode (its return is not counted) and start a new one."""
         self.replay.end_episode()
-        self.episode_return = 0.0
+        self.episode_return, self.episode_length = 0.0, 0
         self.obs, _ = self.env.reset()
 
     def close(self) -> None:

@@ -32,13 +32,15 @@ from game.registry import GameSpec
 
 @dataclass(frozen=True)
 class VectorStepReport:
-    """What one step of all envs did; ``episode_returns`` are the whole games it ended."""
+    """What one step of all envs did; ``episode_returns`` are the whole games it ended and
+    ``episode_lengths`` how many agent steps each took."""
 
     global_step: int
     episode: int
     episode_returns: tuple[float, ...]
     loss: float | None
     epsilon: float
+    episode_lengths: tuple[int, ...] = ()
 
 
 class GameOverTally:
@@ -48,17 +50,23 @@ class GameOverTally:
 
     def __init__(self, num_envs: int) -> None:
         self.returns = np.zeros(num_envs)  # of the games running
+        self.lengths = np.zeros(num_envs, dtype=np.int64)  # agent steps of the games running
         self.resetting = np.zeros(num_envs, dtype=bool)  # envs whose next step is an autoreset
 
-    def update(self, reward: np.ndarray, done: np.ndarray, info: dict) -> list[float]:
-        """Count one vector step; returns the scores of the games it ended."""
+    def update(
+        self, reward: np.ndarray, done: np.ndarray, info: dict
+    ) -> tuple[list[float], list[int]]:
+        """Count one vector step; returns the scores and lengths of the games it ended."""
         playing = ~self.resetting
         self.returns += np.where(playing, reward, 0.0)
+        self.lengths += playing
         game_over = playing & info.get("game_over", done)
-        finished = [float(r) for r in self.returns[game_over]]
+        scores = [float(r) for r in self.returns[game_over]]
+        lengths = [int(n) for n in self.lengths[game_over]]
         self.returns[game_over] = 0.0
+        self.lengths[game_over] = 0
         self.resetting = game_over
-        return finished
+        return scores, lengths
 
 
 class VectorTrainer(StepCounting):
@@ -118,7 +126,7 @@ class VectorTrainer(StepCounting):
         self.replay.add_lockstep(
             self.obs, actions, stored_reward, terminated, self._tally.resetting
         )
-        finished = tuple(self._tally.update(reward, terminated | truncated, info))
+        finished, lengths = self._tally.update(reward, terminated | truncated, info)
         self.recent_returns.extend(finished)
         self.episode += len(finished)
         self.obs = next_obs
@@ -129,9 +137,10 @@ class VectorTrainer(StepCounting):
         return VectorStepReport(
             global_step=self.global_step,
             episode=self.episode,
-            episode_returns=finished,
+            episode_returns=tuple(finished),
             loss=loss,
             epsilon=epsilon,
+            episode_lengths=tuple(lengths),
         )
 
     def _learn(self, before: int) -> float | None:

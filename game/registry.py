@@ -63,8 +63,18 @@ def _make_fruit_vector(num_envs: int, grid_size: int = 15) -> gym.vector.VectorE
     return FruitCatchVectorEnv(num_envs, grid_size=grid_size)
 
 
+class _ClosesOnlyItself(gym.Wrapper):
+    """Gymnasium's classic-control ``close()`` quits pygame for the whole process once the env
+    has rendered, which would take the window's display with it. Its render surface is an
+    offscreen one: closing lets go of it and leaves pygame to the window."""
+
+    def close(self) -> None:
+        self.env.unwrapped.screen = None
+        super().close()
+
+
 def _make_cartpole(*, train: bool, human: bool) -> gym.Env:
-    return gym.make("CartPole-v1", render_mode="rgb_array")
+    return _ClosesOnlyItself(gym.make("CartPole-v1", render_mode="rgb_array"))
 
 
 def _make_cartpole_vector(num_envs: int) -> gym.vector.VectorEnv:

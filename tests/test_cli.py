@@ -373,11 +373,16 @@ def test_tensorboard_event_files_carry_cleanrls_tags(tmp_path, capsys):
     events = EventAccumulator(str(board))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"charts/episodic_return", "charts/epsilon", "charts/SPS", "losses/td_loss",
-            "eval/episodic_return"} <= tags  # fmt: skip
+    assert {"charts/episodic_return", "charts/episodic_length", "charts/epsilon", "charts/SPS",
+            "losses/td_loss", "losses/q_values", "eval/episodic_return"} <= tags  # fmt: skip
     returns = events.Scalars("charts/episodic_return")
     assert len(returns) == 2500 // 13  # every fruit lasts 13 steps
     assert {r.value for r in returns} <= {-1.0, 1.0}
+    assert {e.value for e in events.Scalars("charts/episodic_length")} == {13.0}
+    # Fruit rewards are -1 / +1 at most: the Q-values learned stay within them.
+    q_values = [e.value for e in events.Scalars("losses/q_values")]
+    assert q_values and all(-1.5 < q < 1.5 for q in q_values)
+    assert min(e.step for e in events.Scalars("losses/q_values")) >= 100  # learning starts
     assert [e.step for e in events.Scalars("eval/episodic_return")] == [1000, 2000]
 
 

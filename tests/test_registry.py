@@ -131,3 +131,15 @@ def test_unknown_game_raises_key_error_naming_the_choices() -> None:
     assert "nope" in message
     for key in GAMES:
         assert key in message
+
+
+def test_closing_a_rendered_game_leaves_the_windows_display_open(spec: GameSpec) -> None:
+    pygame.display.init()
+    window = pygame.display.set_mode((64, 64))
+    env = spec.make_env()
+    env.reset(seed=0)
+    env.render()
+    env.close()  # gymnasium's CartPole would quit pygame here
+    assert pygame.display.get_init() and pygame.display.get_surface() is window
+    window.fill((1, 2, 3))  # still drawable
+    pygame.display.quit()

@@ -193,6 +193,8 @@ class ArcadeScreen(Screen):
             self._let_go(event)
         elif event.type in JOYSTICK_EVENTS:
             self._pad(event)
+        elif event.type == pygame.DROPFILE:  # a checkpoint, SB3 zip or CleanRL model
+            self.session.send(Load(Path(event.file)))
         else:
             intent = (
                 self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)

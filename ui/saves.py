@@ -1,13 +1,17 @@
 """Where checkpoints live: ``saves/GAME.pt`` is the shipped agent and ``saves/GAME-NAME.pt``
 the others that ship with the app (such as the Breakout campaign's time-lapse); the user's own
 saves go to ``saves/mine/GAME-NAME.pt``, a folder git ignores, so that they never show up as
-changes to the app. The load list offers all of them."""
+changes to the app. Other libraries' models (a Stable-Baselines3 ``.zip``, a CleanRL
+``.cleanrl_model``) put in either folder are offered too when their names mention the game, as
+the RL Zoo's do (``dqn-BreakoutNoFrameskip-v4.zip``). The load list offers all of them."""
 
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
+
+from agent.interop import FOREIGN_SUFFIXES
 
 USER_FOLDER = "mine"
 
@@ -31,11 +35,17 @@ def list_checkpoints(saves_dir: Path, game: str) -> list[Path]:
     then the others that ship with the app, by name."""
 
     def of_game(folder: Path) -> list[Path]:
-        return [
+        ours = [
             path
             for path in folder.glob(f"{game}*.pt")
             if path.name == f"{game}.pt" or path.name.startswith(f"{game}-")
         ]
+        theirs = [
+            path
+            for path in (folder.iterdir() if folder.is_dir() else ())
+            if path.suffix in FOREIGN_SUFFIXES and game in path.name.lower() and path.is_file()
+        ]
+        return ours + theirs
 
     try:
         with_app = sorted(of_game(Path(saves_dir)), key=lambda path: path.name)
