@@ -103,8 +103,9 @@ def build_parser() -> ArgumentParser:
         "train an agent headless",
         "  main.py train cartpole --stop-at 475\n"
         "  main.py train fruit -n 20000 --seed 1 --save runs/fruit.pt\n"
-        "  OMP_NUM_THREADS=1 main.py train breakout --config agent/configs/breakout_pqn.yaml \\\n"
-        "      -i runs/pqn.pt --save runs/pqn.pt --snapshot-every 1000000",
+        "  OMP_NUM_THREADS=1 main.py train breakout -i runs/pqn.pt --save runs/pqn.pt \\\n"
+        "      --snapshot-every 1000000\n"
+        "  main.py train breakout --config agent/configs/breakout_dqn.yaml   # DQN, not PQN",
     )
     train.add_argument("game", choices=GAMES, help="the game to train on")
     train.add_argument(

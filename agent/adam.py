@@ -4,8 +4,9 @@
 1.2 s of start-up (CartPole solves in about 8 s, whole process). This class calls the same fused
 kernel (``torch._fused_adam_``) with the same arithmetic, so it trains exactly like
 ``torch.optim.Adam(fused=True)``, and its ``state_dict`` has that optimizer's layout, so
-checkpoints written by either load into either. Devices without the fused kernel take the same
-update from ``torch._foreach_*`` operations.
+checkpoints written by either load into either. Devices without the fused kernel, and a torch
+release without ``torch._fused_adam_`` (a private function: it may go), take the same update
+from ``torch._foreach_*`` operations.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 
 FUSED_DEVICES = ("cpu", "cuda")
+FUSED_ADAM = getattr(torch, "_fused_adam_", None)  # private to torch: None where it is gone
 
 
 class Adam:
@@ -66,12 +68,12 @@ class Adam:
         beta1, beta2 = self.defaults["betas"]
         scaled = isinstance(grad_factor, torch.Tensor) or grad_factor != 1.0
         torch._foreach_add_(steps, 1)
-        if params[0].device.type in FUSED_DEVICES:
+        if FUSED_ADAM is not None and params[0].device.type in FUSED_DEVICES:
             # The kernel divides every gradient by grad_scale (made for unscaling AMP losses).
             grad_scale = None
             if scaled:
                 grad_scale = 1.0 / torch.as_tensor(grad_factor, device=params[0].device).float()
-            torch._fused_adam_(
+            FUSED_ADAM(
                 params, grads, exp_avg, exp_avg_sq, [], steps,
                 lr=lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps,
                 amsgrad=False, maximize=False, grad_scale=grad_scale,

@@ -175,13 +175,27 @@ def default_config_path(game: str) -> Path:
 
 
 def load_config(
-    game: str, path: str | Path | None = None, overrides: dict[str, Any] | None = None
+    game: str,
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    algorithm: str | None = None,
 ) -> DQNConfig:
-    """The game's defaults, then the YAML file at ``path`` (if any), then ``overrides``."""
+    """The game's defaults, then the YAML file at ``path`` (if any), then ``overrides``.
+    ``algorithm`` asks for the game's settings for that learner where its default is another
+    one: ``GAME_ALGORITHM.yaml`` over the defaults (Breakout's DQN: ``breakout_dqn.yaml``)."""
     values: dict[str, Any] = {}
-    for source in [default_config_path(game)] + ([Path(path)] if path else []):
+    sources = [default_config_path(game)]
+    if algorithm is not None:
+        own = CONFIG_DIR / f"{game}_{algorithm}.yaml"
+        default_algorithm = _read_yaml(sources[0]).get("algorithm", DQNConfig.algorithm)
+        if algorithm != default_algorithm and own.is_file():
+            sources.append(own)
+    sources += [Path(path)] if path else []
+    for source in sources:
         values.update(_read_yaml(source))
-    config = config_from_dict(values, str(path or default_config_path(game)))
+    if algorithm is not None:
+        values["algorithm"] = algorithm
+    config = config_from_dict(values, str(path or sources[-1]))
     if overrides:
         config = config_from_dict({**values, **overrides}, "--set")
     return config

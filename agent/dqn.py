@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -39,6 +40,15 @@ def td_target(
         best = next_q_target.argmax(dim=1, keepdim=True)
     next_value = next_q_target.gather(1, best).squeeze(1)
     return reward + discount * (1.0 - terminated.float()) * next_value
+
+
+def write_counts(tensors: Iterable[torch.Tensor]) -> list[int] | None:
+    """How many in-place writes each tensor has had (``Tensor._version``, private to torch);
+    None where a release lacks it: the caller then assumes every tensor changed."""
+    try:
+        return [tensor._version for tensor in tensors]
+    except AttributeError:
+        return None
 
 
 class DQNLearner(QLearner):
@@ -110,8 +120,9 @@ class DQNLearner(QLearner):
             return None
         # Weights change by updates, and by loads and other in-place writes, each of which
         # bumps its tensor's version (the fused optimizer step does not).
-        weights = (self.updates, [p._version for p in self.online.parameters()])
-        if weights != self._bf16_weights:
+        versions = write_counts(self.online.parameters())
+        weights = (self.updates, versions)
+        if versions is None or weights != self._bf16_weights:
             with torch.no_grad():
                 torch._foreach_copy_(list(network.parameters()), list(self.online.parameters()))
             self._bf16_weights = weights

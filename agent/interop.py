@@ -205,10 +205,9 @@ def _as_checkpoint(
     online = {}
     for name, (weight, bias) in zip(names, convs + dense, strict=True):
         online[f"{name}.weight"], online[f"{name}.bias"] = weight, bias
-    config = load_config(game.key)
+    config = load_config(game.key, algorithm="dqn")
     config = dataclasses.replace(
         config,
-        algorithm="dqn",
         network=kind,
         hidden_sizes=hidden_sizes or config.hidden_sizes,
         dueling=False,

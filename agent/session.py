@@ -56,7 +56,7 @@ from agent.checkpoint import (
     network_signature,
     save_checkpoint,
 )
-from agent.config import ConfigError, DQNConfig
+from agent.config import ConfigError, DQNConfig, load_config
 from agent.device import describe_device
 from agent.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.interop import read_agent_file
@@ -87,10 +87,16 @@ class TrainingSession:
         paused: bool = False,
         speed: float = WATCH,
         takeover_idle_s: float = TAKEOVER_IDLE_S,
+        dqn_config: DQNConfig | None = None,
     ) -> None:
+        """``dqn_config``: the settings a DQN agent loaded into a game whose default learner
+        is another (Breakout's PQN) trains on with; by default the game's DQN config."""
         self.game = game
         self.config = config
         self._default_config = config  # what a new agent is made with
+        if dqn_config is None and config.algorithm != "dqn":
+            dqn_config = load_config(game.key, algorithm="dqn")
+        self._dqn_config = dqn_config or config
         self.device = device
         self.seed = seed
         self._commands: queue.Queue[Command] = queue.Queue()
@@ -377,10 +383,8 @@ class TrainingSession:
             if algorithm == "pqn":  # trained on by PQN, with its own settings
                 config = checkpoint_config(payload, path)
             else:  # the game's own DQN settings, whatever agent was playing before
-                base = self._default_config
                 config = dataclasses.replace(
-                    base if base.algorithm == "dqn" else self.config,
-                    algorithm="dqn",
+                    self._dqn_config,
                     network=saved["kind"],
                     hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,
                     dueling=bool(saved["dueling"]),

@@ -65,9 +65,8 @@ def make_replay(
 ) -> ReplayBuffer:
     """The config's replay memory for ``game``'s observations (``num_envs`` interleaved
     streams); raises ``MemoryBudgetError`` rather than take most of the machine's memory."""
-    frame_stack = obs_space.shape[0] if game.network == "nature_cnn" else 1
     needed = ReplayBuffer.bytes_needed(
-        config.buffer_size, obs_space.shape, obs_space.dtype, frame_stack
+        config.buffer_size, obs_space.shape, obs_space.dtype, game.frame_stack
     )
     free = available_memory_bytes()
     if free is not None and needed > 0.8 * free:
@@ -80,7 +79,7 @@ def make_replay(
         config.buffer_size,
         obs_space.shape,
         obs_space.dtype,
-        frame_stack=frame_stack,
+        frame_stack=game.frame_stack,
         gamma=config.gamma,
         n_step=config.n_step,
         num_envs=num_envs,

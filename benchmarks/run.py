@@ -128,7 +128,8 @@ def breakout_cpu_speed(windows: int, steps: int) -> None:
     from game.registry import GAMES
 
     for name, double in BREAKOUT_TARGETS.items():
-        config = load_config("breakout", overrides={**BREAKOUT_BENCH, "double_dqn": double})
+        overrides = {**BREAKOUT_BENCH, "double_dqn": double}
+        config = load_config("breakout", algorithm="dqn", overrides=overrides)
         trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"))
         rates = learning_phase_rates(trainer, windows, steps)
         text = rate_text(rates, config.batch_size, config.train_frequency)
@@ -145,7 +146,7 @@ def breakout_vector_speed(windows: int, steps: int, num_envs: int | None) -> Non
 
     device = pick_device("auto")
     envs = num_envs or (32 if device.type == "cuda" else 8)
-    config = load_config("breakout", overrides=BREAKOUT_BENCH)
+    config = load_config("breakout", algorithm="dqn", overrides=BREAKOUT_BENCH)
     trainer = VectorTrainer(GAMES["breakout"], config, device, envs)
     rates = learning_phase_rates(trainer, windows, steps)
     text = rate_text(rates, config.batch_size, config.train_frequency)

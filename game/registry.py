@@ -48,6 +48,8 @@ class GameSpec:
     # number of envs and, optionally, ``num_threads`` to step them on (0: the machine's cores).
     make_train_vector: Callable[..., gym.vector.VectorEnv] | None = field(default=None, repr=False)
     human_countdown_s: float = 0.0
+    # Frames stacked in one observation (its first axis): the replay memory stores each once.
+    frame_stack: int = 1
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
         """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people
@@ -127,7 +129,7 @@ GAMES: dict[str, GameSpec] = {
         title="Breakout",
         env_id="ALE/Breakout-v5",
         action_names=("NOOP", "FIRE", "RIGHT", "LEFT"),
-        network="nature_cnn",
+        network="nature_cnn_ln",  # PQN's; DQN's config (breakout_dqn.yaml) says nature_cnn
         agent_fps=15.0,
         human_fps=60.0,
         keymap={"space": 1, "up": 1, "right": 2, "d": 2, "left": 3, "a": 3},
@@ -135,6 +137,7 @@ GAMES: dict[str, GameSpec] = {
         make=_make_breakout,
         solved_score=30.0,
         make_train_vector=_make_breakout_train_vector,
+        frame_stack=4,
     ),
 }
 

@@ -35,8 +35,13 @@ def test_matches_torch_fused_adam_bit_for_bit():
     assert _same_weights(ours, theirs)
 
 
-def test_fallback_without_fused_kernel_matches_closely(monkeypatch):
-    monkeypatch.setattr(adam_module, "FUSED_DEVICES", ())
+@pytest.mark.parametrize(
+    "gone", [("FUSED_DEVICES", ()), ("FUSED_ADAM", None)], ids=["device", "torch-release"]
+)
+def test_fallback_without_fused_kernel_matches_closely(monkeypatch, gone):
+    """A device without the fused kernel, or a torch whose private ``_fused_adam_`` is gone."""
+    monkeypatch.setattr(adam_module, *gone)
+    monkeypatch.setattr(torch, "_fused_adam_", None, raising=False)  # never called
     ours, theirs = _model(2), _model(2)
     _train(ours, Adam(ours.parameters(), lr=1e-3), 20)
     _train(theirs, torch.optim.Adam(theirs.parameters(), lr=1e-3), 20)

@@ -236,8 +236,8 @@ def test_bad_checkpoints_fail_with_one_line(fruit_run, tmp_path, capsys):
 def test_a_replay_memory_too_big_for_this_machine_is_refused_at_start(tmp_path, capsys):
     # 10^9 Breakout transitions would need ~6.6 TB: refused before anything is allocated.
     code = main.main(
-        ["train", "breakout", "--steps", "10", "--set", "buffer_size=1000000000",
-         "--save", str(tmp_path / "b.pt"), "--device", "cpu"]
+        ["train", "breakout", "--config", "agent/configs/breakout_dqn.yaml", "--steps", "10",
+         "--set", "buffer_size=1000000000", "--save", str(tmp_path / "b.pt"), "--device", "cpu"]
     )  # fmt: skip
     err = capsys.readouterr().err.strip()
     assert code == 1

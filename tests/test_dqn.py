@@ -396,3 +396,39 @@ def test_dueling_learner_acts_in_float32_while_learning():
     learner = DQNLearner((4, 84, 84), 4, config, CPU)
     obs = np.random.default_rng(0).integers(0, 256, (4, 4, 84, 84), dtype=np.uint8)
     assert np.array_equal(learner.learning_q_values(obs), learner.q_values(obs))
+
+
+@pytest.mark.parametrize("counts_writes", [True, False], ids=["versions", "no-versions"])
+def test_the_bf16_copy_follows_weights_loaded_in_place(monkeypatch, counts_writes):
+    """The copy is refreshed when the weights change outside an update; where torch has no
+    write counter (``Tensor._version`` is private), it is refreshed every time."""
+    import agent.dqn as dqn_module
+
+    if not counts_writes:
+        monkeypatch.setattr(dqn_module, "write_counts", lambda tensors: None)
+    config = config_from_dict({"network": "nature_cnn", "mixed_precision": True})
+    torch.manual_seed(4)
+    learner, other = (
+        DQNLearner((4, 84, 84), 4, config, CPU),
+        DQNLearner((4, 84, 84), 4, config, CPU),
+    )
+    if learner._bf16_online is None:
+        pytest.skip("no native bf16 on this CPU")
+    obs = np.random.default_rng(2).integers(0, 256, (6, 4, 84, 84), dtype=np.uint8)
+    before = learner.learning_q_values(obs)
+    learner.online.load_state_dict(other.online.state_dict())  # in place, not an update
+    after = learner.learning_q_values(obs)
+    np.testing.assert_allclose(after, other.q_values(obs), rtol=0.05, atol=0.02)
+    assert not np.allclose(after, before, rtol=0.05, atol=0.02)
+
+
+def test_no_bf16_where_torch_cannot_say_whether_the_cpu_has_it(monkeypatch):
+    from agent import q_learner
+
+    class NoOps:  # a torch release without mkldnn's private detection op
+        pass
+
+    monkeypatch.setattr(torch.ops, "mkldnn", NoOps())
+    assert q_learner.bf16_supported(CPU) is False
+    config = config_from_dict({"network": "nature_cnn", "mixed_precision": True})
+    assert DQNLearner((4, 84, 84), 4, config, CPU).autocast_bf16 is False

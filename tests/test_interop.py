@@ -148,7 +148,9 @@ def test_cleanrl_models_give_the_same_q_values_here(tmp_path):
 
 def test_our_agents_open_in_sb3_and_choose_the_same_actions(tmp_path):
     shipped, _, payload = load_agent(GAMES["cartpole"], Path("saves/cartpole.pt"), CPU)
-    config = load_config("breakout", overrides={"buffer_size": 1000, "mixed_precision": False})
+    config = load_config(
+        "breakout", algorithm="dqn", overrides={"buffer_size": 1000, "mixed_precision": False}
+    )
     torch.manual_seed(2)
     cnn = DQNLearner((4, 84, 84), 4, config, CPU)
     cases = [
@@ -183,7 +185,7 @@ def test_export_format_sb3_on_the_command_line(tmp_path, capsys):
 
 
 def test_networks_sb3_has_not_are_refused_with_one_line(tmp_path):
-    pqn_config = load_config("breakout", "agent/configs/breakout_pqn.yaml")
+    pqn_config = load_config("breakout")
     pqn = PQNLearner((4, 84, 84), 4, pqn_config, CPU)
     dueling = DQNLearner((4,), 2, load_config("cartpole", overrides={"dueling": True}), CPU)
     for learner, what in ((pqn, "nature_cnn_ln"), (dueling, "dueling")):

@@ -16,7 +16,7 @@ from game.registry import GAMES
 
 CPU = torch.device("cpu")
 BREAKOUT = GAMES["breakout"]
-PQN_CONFIG = "agent/configs/breakout_pqn.yaml"
+PQN_CONFIG = None  # Breakout's default learner
 SMALL = {
     "num_envs": 2,
     "rollout_steps": 16,

@@ -3,15 +3,14 @@ step after each rollout, and a PQN agent loaded in the window trains on with PQN
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
-from agent.channels import FAST, Load, Mode, Resume, SetMode, SetSpeed
+from agent.channels import FAST, Load, Mode, NewAgent, Resume, SetMode, SetSpeed
 from agent.checkpoint import save_checkpoint
 from agent.config import load_config
+from agent.dqn import DQNLearner
 from agent.pqn import PQNLearner
 from agent.pqn_live import LivePQNTrainer
 from agent.session import TrainingSession
@@ -19,7 +18,7 @@ from game.registry import GAMES
 from tests.support import wait_for
 
 CPU = torch.device("cpu")
-PQN_CONFIG = "agent/configs/breakout_pqn.yaml"
+PQN_CONFIG = None  # Breakout's default learner
 SMALL = {"num_envs": 2, "rollout_steps": 8, "update_epochs": 2, "minibatches": 2}
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -52,7 +51,7 @@ def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
     pqn = load_config("breakout", PQN_CONFIG, SMALL)
     learner = PQNLearner((4, 84, 84), 4, pqn, CPU)
     save_checkpoint(tmp_path / "breakout-p.pt", "breakout", learner, {"global_step": 4096})
-    config = load_config("breakout", overrides={"buffer_size": 2_000})
+    config = load_config("breakout", algorithm="dqn", overrides={"buffer_size": 2_000})
     session = TrainingSession(GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True)
     session.start()
     try:
@@ -83,22 +82,30 @@ def test_the_queue_of_updates_never_outgrows_a_rollout_and_a_restart_drops_it():
     trainer.close()
 
 
-def test_a_dqn_agent_loaded_after_a_pqn_one_trains_with_the_games_dqn_settings(tmp_path):
-    pqn = load_config("breakout", PQN_CONFIG, SMALL)
+def test_breakout_trains_pqn_and_a_dqn_agent_loaded_trains_with_the_games_dqn_settings(
+    tmp_path,
+):
+    dqn = load_config("breakout", algorithm="dqn", overrides={"buffer_size": 2_000})
     save_checkpoint(
-        tmp_path / "breakout-p.pt", "breakout", PQNLearner((4, 84, 84), 4, pqn, CPU), {}
+        tmp_path / "breakout-d.pt", "breakout", DQNLearner((4, 84, 84), 4, dqn, CPU), {}
     )
-    config = load_config("breakout", overrides={"buffer_size": 2_000})
-    session = TrainingSession(GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True)
+    config = load_config("breakout", None, SMALL)  # the game's default learner: PQN
+    session = TrainingSession(
+        GAMES["breakout"], config, CPU, mode=Mode.AGENT, paused=True, dqn_config=dqn
+    )
     session.start()
     try:
         wait_for(session, lambda s: s.ready)
-        session.send(Load(tmp_path / "breakout-p.pt"))
+        assert isinstance(session._trainer, LivePQNTrainer)  # test-only peek, as below
+        session.send(Load(tmp_path / "breakout-d.pt"))
         wait_for(session, lambda s: s.message.startswith("loaded"))
-        session.send(Load(Path("saves/breakout.pt")))
-        wait_for(session, lambda s: "breakout.pt (trained" in s.message)
-        trainer = session._trainer  # test-only peek
-        assert trainer.config.algorithm == "dqn"
-        assert trainer.config.learning_rate == config.learning_rate  # not PQN's 2.5e-4
+        trainer = session._trainer
+        assert trainer.config.algorithm == "dqn" and trainer.config.network == "nature_cnn"
+        assert trainer.config.learning_rate == dqn.learning_rate  # not PQN's 2.5e-4
+        assert trainer.replay.capacity == 2_000  # the window's DQN memory, not 1M
+        session.send(NewAgent())
+        wait_for(session, lambda s: s.message.startswith("a new agent"))
+        assert isinstance(session._trainer, LivePQNTrainer)
+        assert session._trainer.config.network == "nature_cnn_ln"
     finally:
         session.close()

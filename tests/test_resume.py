@@ -28,6 +28,8 @@ SMALL = {
     "cartpole": {"eval_episodes": 1, "hidden_sizes": [32, 32], "learning_starts": 200},
     "fruit": {"eval_episodes": 1, "learning_starts": 100},
     "breakout": {
+        "algorithm": "dqn",  # PQN keeps no replay memory: tests/test_pqn.py resumes it
+        "network": "nature_cnn",
         "eval_episodes": 1,
         "buffer_size": 2_000,
         "learning_starts": 200,

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_a_pqn_agent_loads_into_the_window_and_its_q_values_show(tmp_path):
-    pqn_config = load_config("breakout", "agent/configs/breakout_pqn.yaml")
+    pqn_config = load_config("breakout")
     learner = PQNLearner((4, 84, 84), 4, pqn_config, CPU)
     counters = {"global_step": 1234, "episode": 5, "updates": 7}
     save_checkpoint(tmp_path / "breakout-pqn.pt", "breakout", learner, counters)

@@ -49,7 +49,7 @@ def test_multiples_crossed_counts_each_multiple_passed_once():
 
 
 def test_updates_target_syncs_and_epsilon_count_env_steps_of_all_envs():
-    config = load_config("breakout", overrides=SMALL)
+    config = load_config("breakout", algorithm="dqn", overrides=SMALL)
     # 6 env steps a vector step: the one update per 4 env steps comes 1, 2, 1, 2, ... a step.
     trainer = VectorTrainer(BREAKOUT, config, CPU, num_envs=6, seed=0)
     synced_at = []
@@ -80,7 +80,8 @@ def test_updates_target_syncs_and_epsilon_count_env_steps_of_all_envs():
 
 
 def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
-    config = load_config("breakout", overrides={"buffer_size": 4_000})  # no learning
+    # No learning: DQN's warm-up outlasts the test.
+    config = load_config("breakout", algorithm="dqn", overrides={"buffer_size": 4_000})
     trainer = VectorTrainer(BREAKOUT, config, CPU, num_envs=4, seed=1)
     step = trainer.envs.step
     seen: list[tuple] = []
@@ -130,7 +131,9 @@ def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
 
 def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, monkeypatch):
     config = load_config(
-        "breakout", overrides={"buffer_size": 600, "eval_every": 25, "save_every": 40}
+        "breakout",
+        algorithm="dqn",
+        overrides={"buffer_size": 600, "eval_every": 25, "save_every": 40},
     )
     monkeypatch.setattr(VectorTrainer, "evaluate", lambda self, n, seed: np.zeros(n))
     saved_at = []
@@ -157,7 +160,8 @@ def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, m
 def test_cli_trains_with_envs_and_eval_and_the_one_env_trainer_take_the_checkpoint(tmp_path):
     save = tmp_path / "v.pt"
     result = run_cli(
-        "train", "breakout", "--envs", "4", "--steps", "200", "--set", "buffer_size=2000",
+        "train", "breakout", "--config", "agent/configs/breakout_dqn.yaml", "--envs", "4",
+        "--steps", "200", "--set", "buffer_size=2000",
         "--set", "learning_starts=160", "--set", "batch_size=8", "--eval-episodes", "1",
         "--save", str(save), "--json", "--device", "cpu",
     )  # fmt: skip
@@ -175,7 +179,8 @@ def test_cli_trains_with_envs_and_eval_and_the_one_env_trainer_take_the_checkpoi
     assert last_json(scored.stdout)["episodes"] == 1
 
     # The one-env trainer takes it up (--resume without --envs), counters and all.
-    config = load_config("breakout", overrides={"buffer_size": 2_000, "eval_episodes": 1})
+    small = {"buffer_size": 2_000, "eval_episodes": 1}
+    config = load_config("breakout", algorithm="dqn", overrides=small)
     resumed = runs.train(
         BREAKOUT, config, CPU, seed=0, steps=4, save_path=tmp_path / "one.pt", resume=save,
         progress=False,

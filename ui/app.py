@@ -46,12 +46,15 @@ HEADLESS_DRIVERS = ("offscreen", "dummy")  # fine when asked for (tests), not as
 class PointerManager(pygame_gui.UIManager):
     """pygame_gui reads the pointer from ``pygame.mouse``; this one reads it from the pointer
     events the window has seen, so real and posted events (tests, automation) steer widgets
-    alike."""
+    alike. It does so through a private hook of pygame_gui's (``_update_mouse_position``):
+    where a release drops the hook, widgets follow ``pygame.mouse``, pygame_gui's default, and
+    real use goes on as before (only posted pointer events stop steering them)."""
 
     pointer: tuple[int, int] = (0, 0)
 
-    def _update_mouse_position(self) -> None:
-        self.mouse_position = self.calculate_scaled_mouse_position(self.pointer)
+    def _update_mouse_position(self, *args: Any, **kwargs: Any) -> None:
+        scale_x, scale_y = getattr(self, "mouse_pos_scale_factor", (1.0, 1.0))
+        self.mouse_position = (int(scale_x * self.pointer[0]), int(scale_y * self.pointer[1]))
 
 
 class App:

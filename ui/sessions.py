@@ -13,7 +13,8 @@ from agent.session import TrainingSession
 from game.registry import GAMES
 
 # The window shares the machine with the user's desktop: 1M Breakout frames would take 6.6 GiB,
-# so the live window keeps 250k (1.7 GiB, filled lazily). The command line keeps the full size.
+# so a DQN agent trained in the window keeps 250k (1.7 GiB, filled lazily). The command line
+# keeps the full size. (PQN, Breakout's default learner, keeps no replay memory.)
 APP_OVERRIDES: dict[str, dict[str, Any]] = {"breakout": {"buffer_size": 250_000}}
 
 
@@ -37,15 +38,17 @@ class SessionPool:
         """The session for game ``key``, started in ``mode`` if it is new."""
         session = self.sessions.get(key)
         if session is None:
-            config = load_config(key, overrides=self.overrides.get(key))
+            overrides = self.overrides.get(key)
             session = TrainingSession(
                 GAMES[key],
-                config,
+                load_config(key, overrides=overrides),
                 self.device,
                 seed=self.seed,
                 mode=mode,
                 paused=paused,
                 takeover_idle_s=self.takeover_idle_s,
+                # A DQN agent loaded where the game trains PQN (Breakout) trains on with these.
+                dqn_config=load_config(key, overrides=overrides, algorithm="dqn"),
             ).start()
             self.sessions[key] = session
         return session
