@@ -28,6 +28,7 @@ def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
+@pytest.mark.slow
 def test_matches_torch_fused_adam_bit_for_bit():
     ours, theirs = _model(1), _model(1)
     _train(ours, Adam(ours.parameters(), lr=3e-3, eps=1.5e-4), 20)
@@ -50,6 +51,7 @@ def test_fallback_without_fused_kernel_matches_closely(monkeypatch, gone):
 
 
 @pytest.mark.parametrize("direction", ["ours->torch", "torch->ours"])
+@pytest.mark.slow
 def test_state_dict_moves_between_ours_and_torch(direction):
     """A checkpoint's optimizer state saved by one loads into the other, and training goes on
     exactly as if it had never stopped."""

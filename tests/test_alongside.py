@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 import torch
 
 from agent.channels import (
@@ -72,6 +73,7 @@ def test_a_tap_between_two_steps_still_moves_once():
     assert [pushes.take(), pushes.take()] == [1, 1]
 
 
+@pytest.mark.slow
 def test_a_takeover_changes_who_acts_on_the_next_step_and_hands_back():
     session = start("fruit", mode=Mode.AGENT, takeover_idle_s=0.3)
     try:

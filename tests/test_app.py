@@ -81,6 +81,7 @@ def click(app: App, pos: tuple[int, int]) -> None:
     tick(app, 3)  # the widget's own event arrives on the next pass
 
 
+@pytest.mark.slow
 def test_every_game_in_every_mode_draws(make_app):
     app = make_app()
     for game, game_key in GAME_KEYS.items():
@@ -104,6 +105,7 @@ def test_every_game_in_every_mode_draws(make_app):
             assert app.arcade.snapshot.frame_serial > 0
 
 
+@pytest.mark.slow
 def test_clicking_train_pause_and_step(make_app):
     app = make_app()
     top, controls = app.arcade.top, app.arcade.controls
@@ -123,6 +125,7 @@ def test_clicking_train_pause_and_step(make_app):
     run_until(app, lambda s: not s.paused and s.global_step > step + 2)
 
 
+@pytest.mark.slow
 def test_dragging_the_epsilon_slider_sets_epsilon_and_schedule_hands_it_back(make_app):
     app = make_app()
     press(app, pygame.K_t)
@@ -146,6 +149,7 @@ def test_dragging_the_epsilon_slider_sets_epsilon_and_schedule_hands_it_back(mak
     assert run_until(app, lambda s: s.epsilon_overridden).epsilon <= 1.0
 
 
+@pytest.mark.slow
 def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Path):
     app = make_app()
     press(app, pygame.K_t)
@@ -184,6 +188,7 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     assert app.arcade.message_error and app.running
 
 
+@pytest.mark.slow
 def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
     app = make_app()
     run_until(app, lambda s: s.ready and s.frame is not None)
@@ -211,6 +216,7 @@ def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
     assert imageio.mimread(newest)[0].shape[:2] == (480, 480)
 
 
+@pytest.mark.slow
 def test_help_overlay_opens_and_closes(make_app):
     app = make_app()
     press(app, pygame.K_F1)
@@ -248,6 +254,7 @@ def assert_whole(app: App) -> None:
         assert button.rect.x >= 0 and button.rect.right <= width
 
 
+@pytest.mark.slow
 def test_resizing_lays_everything_out_again_and_never_below_the_minimum(make_app):
     app = make_app()
     for size in ((1000, 660), (1600, 1000), (400, 300), (979, 900), (1240, 760), MIN_SIZE):
@@ -262,6 +269,7 @@ def test_resizing_lays_everything_out_again_and_never_below_the_minimum(make_app
                 assert_whole(app)
 
 
+@pytest.mark.slow
 def test_escape_closes_the_help_a_text_box_and_a_list_before_it_quits(make_app):
     app = make_app()
     run_until(app, lambda s: s.ready)
@@ -293,6 +301,7 @@ def train_a_little(app: App) -> Snapshot:
     return run_until(app, lambda s: s.updates > 0)
 
 
+@pytest.mark.slow
 def test_quitting_with_unsaved_training_asks_once_and_discard_quits_at_once(make_app):
     app = make_app()
     train_a_little(app)
@@ -321,6 +330,7 @@ def test_quitting_with_unsaved_training_asks_once_and_discard_quits_at_once(make
     assert not list(app.arcade.saves_dir.rglob("*.pt"))  # nothing was saved
 
 
+@pytest.mark.slow
 def test_save_in_the_quit_dialog_saves_each_agent_that_learned_then_quits(make_app, tmp_path):
     app = make_app()
     train_a_little(app)
@@ -345,6 +355,7 @@ def test_save_in_the_quit_dialog_saves_each_agent_that_learned_then_quits(make_a
     assert read_checkpoint(saved[0])["counters"]["updates"] > 0
 
 
+@pytest.mark.slow
 def test_after_a_save_with_nothing_learned_since_esc_quits_at_once(make_app):
     app = make_app()
     train_a_little(app)
@@ -357,6 +368,7 @@ def test_after_a_save_with_nothing_learned_since_esc_quits_at_once(make_app):
     assert not app.tick()
 
 
+@pytest.mark.slow
 def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
     app = make_app()
     rng = random.Random(7)
@@ -447,6 +459,7 @@ def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="elsewhere SDL finds a real display")
+@pytest.mark.slow
 def test_without_a_display_it_says_so_in_one_line_and_exits_1():
     env = {
         k: v
@@ -478,6 +491,7 @@ def let_go(app: App, key: int) -> None:
     tick(app, 2)
 
 
+@pytest.mark.slow
 def test_a_versus_round_through_the_window_ends_with_a_summary_and_the_tally(make_app):
     app = make_app()
     press(app, pygame.K_v)
@@ -503,6 +517,7 @@ def test_a_versus_round_through_the_window_ends_with_a_summary_and_the_tally(mak
     assert app.arcade.snapshot.versus.round == 2
 
 
+@pytest.mark.slow
 def test_a_takeover_through_the_window_hands_back_when_idle_and_on_backspace(make_app):
     app = make_app(takeover_idle_s=0.4)
     run_until(app, lambda s: s.ready and s.mode is Mode.AGENT)
@@ -520,6 +535,7 @@ def test_a_takeover_through_the_window_hands_back_when_idle_and_on_backspace(mak
     let_go(app, pygame.K_d)
 
 
+@pytest.mark.slow
 def test_teaching_through_the_window_stores_demonstrations(make_app):
     app = make_app()
     press(app, pygame.K_h)
@@ -535,6 +551,7 @@ def test_teaching_through_the_window_stores_demonstrations(make_app):
     run_until(app, lambda s: s.demo_fraction == 0.0)
 
 
+@pytest.mark.slow
 def test_the_agents_view_and_the_saliency_overlay_draw_for_every_game(make_app):
     app = make_app()
     press(app, pygame.K_w)
@@ -573,6 +590,7 @@ def frames_over(app: App, seconds: float) -> list:
     return frames
 
 
+@pytest.mark.slow
 def test_in_human_breakout_the_ball_waits_for_space(make_app):
     app = make_app("breakout", start_mode=Mode.HUMAN)
     run_until(app, lambda s: s.ready and s.frame is not None and s.pace_hz == 60)
@@ -584,6 +602,7 @@ def test_in_human_breakout_the_ball_waits_for_space(make_app):
     assert sum(not np.array_equal(a, b) for a, b in zip(served, served[1:], strict=False)) > 10
 
 
+@pytest.mark.slow
 def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced(make_app):
     app = make_app("cartpole", start_mode=Mode.HUMAN)
     board = app.arcade.boards["cartpole"]
@@ -616,6 +635,7 @@ def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced
         )
 
 
+@pytest.mark.slow
 def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_app):
     app = make_app(start_mode=Mode.HUMAN)
     board = app.arcade.boards["fruit"]
@@ -646,6 +666,7 @@ def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_ap
     assert board.human.episodes == 3  # the person's stay theirs
 
 
+@pytest.mark.slow
 def test_in_versus_a_person_whose_game_is_over_can_end_the_round_with_enter(make_app, tmp_path):
     (tmp_path / "saves").mkdir()
     shutil.copy(ROOT / "saves" / "cartpole.pt", tmp_path / "saves" / "cartpole.pt")
@@ -674,6 +695,7 @@ def orange_pixels(surface: pygame.Surface, rect: pygame.Rect) -> int:
     return int(np.all(area == np.array(theme.ORANGE), axis=-1).sum())
 
 
+@pytest.mark.slow
 def test_the_paused_badge_sits_in_the_header_not_over_breakouts_score(make_app):
     app = make_app("breakout")
     run_until(app, lambda s: s.ready and s.frame is not None)

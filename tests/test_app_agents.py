@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pygame
+import pytest
 
 from agent.channels import Mode
 from tests.test_app import click, press, run_until, tick
@@ -28,6 +29,7 @@ def test_human_mode_shows_the_shipped_agents_opinion(make_app, tmp_path):
     assert shot.global_step > 0  # a trained agent's Q-values, not an untrained network's
 
 
+@pytest.mark.slow
 def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     _with_shipped(tmp_path, "fruit")
     app = make_app("fruit", start_mode=Mode.AGENT)
@@ -47,6 +49,7 @@ def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     tick(app, 2)
 
 
+@pytest.mark.slow
 def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_path):
     _with_shipped(tmp_path, "breakout")
     shutil.copy(ROOT / "saves" / "breakout-after-1h.pt", tmp_path / "saves")
@@ -63,6 +66,7 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
     assert len(later.q_values) == 4 and "error" not in later.message
 
 
+@pytest.mark.slow
 def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(make_app, tmp_path):
     app = make_app("fruit", start_mode=Mode.TRAIN)
     press(app, pygame.K_f)

@@ -98,6 +98,7 @@ def test_observation_is_a_stack_of_four_84x84_uint8_frames(env) -> None:
     assert obs.max() > obs.min()  # the playfield is visible, not a blank frame
 
 
+@pytest.mark.slow
 def test_reset_fills_the_stack_with_the_current_frame(env) -> None:
     for seed in (0, 1):
         obs, _ = env.reset(seed=seed)
@@ -180,6 +181,7 @@ def assert_same_rollout(a: list[tuple], b: list[tuple]) -> None:
         assert step_a[1:] == step_b[1:]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_trajectory() -> None:
     actions = np.random.default_rng(42).integers(4, size=60).tolist()
     first, second = make_breakout(), make_breakout()
@@ -189,6 +191,7 @@ def test_same_seed_gives_the_same_trajectory() -> None:
     assert_same_rollout(run, rollout(first, actions, seed=3))
 
 
+@pytest.mark.slow
 def test_seed_picks_the_number_of_noops_at_the_start() -> None:
     def starts(noop_max: int) -> set[bytes]:
         env = make_breakout(noop_max=noop_max)
@@ -227,6 +230,7 @@ def test_life_loss_is_terminal_when_asked_and_reset_continues_the_game() -> None
 
 
 @pytest.mark.parametrize("policy", ["random", "noop"])
+@pytest.mark.slow
 def test_without_life_loss_terminal_the_episode_runs_to_game_over(policy: str) -> None:
     env = make_breakout(terminal_on_life_loss=False)
     rng = np.random.default_rng(5) if policy == "random" else None
@@ -295,6 +299,7 @@ class FireForOneFrame(AtariDQNPreprocessing):
             self.frame_skip = skip
 
 
+@pytest.mark.slow
 def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
     """An agent trained in the vector env is played and scored in the numpy wrapper: given
     the same emulator frames, both must make the same 84x84 stacks (to within a grey level:
@@ -328,6 +333,7 @@ def test_vector_env_shows_the_same_pictures_as_the_numpy_wrapper() -> None:
 
 
 @pytest.mark.parametrize("train", [True, False])
+@pytest.mark.slow
 def test_vector_env_lost_life_terminates_only_when_training_and_game_over_resets(train) -> None:
     envs = breakout.make_breakout_vector(2, train=train)
     obs, info = envs.reset(seed=0)
@@ -361,6 +367,7 @@ def test_vector_env_lost_life_terminates_only_when_training_and_game_over_resets
     assert (lost_lives_played_on > 0) == train
 
 
+@pytest.mark.slow
 def test_vector_env_presses_fire_after_a_lost_life_so_an_idle_agent_cannot_stall() -> None:
     """As the numpy wrapper does: the step after a lost life launches the ball whatever the
     agent chose, and says so in info["action"] (what the replay memory must store)."""
@@ -410,6 +417,7 @@ def still_frames(env, frames: int) -> tuple[bool, dict]:
     return still, info
 
 
+@pytest.mark.slow
 def test_a_players_ball_waits_for_their_fire_at_the_start_and_after_each_lost_life() -> None:
     env = make_breakout(frame_skip=1, auto_fire=False)
     _, info = env.reset(seed=0)
@@ -425,6 +433,7 @@ def test_a_players_ball_waits_for_their_fire_at_the_start_and_after_each_lost_li
     env.close()
 
 
+@pytest.mark.slow
 def test_the_agents_env_serves_itself_and_a_persons_does_not() -> None:
     spec = get_game("breakout")
     agent, person = spec.make_env(), spec.make_env(human=True)
@@ -441,6 +450,7 @@ def test_the_agents_env_serves_itself_and_a_persons_does_not() -> None:
         person.close()
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_no_ale_banner(tmp_path) -> None:
     """ALE prints its banner from C++ when an emulator is made; the app turns its logger down
     where it imports ale_py, so eval's output is only what the app says."""
@@ -479,6 +489,7 @@ def test_the_command_line_prints_no_ale_banner(tmp_path) -> None:
     assert "mean" in output  # the app still says what it found
 
 
+@pytest.mark.slow
 def test_a_person_played_game_is_shown_to_the_agent_four_frames_apart():
     env = make_breakout(frame_skip=1, auto_fire=False)
     env.reset(seed=5)

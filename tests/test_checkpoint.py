@@ -101,6 +101,7 @@ def victim() -> tuple[DQNLearner, dict[str, torch.Tensor]]:
 
 
 @pytest.mark.parametrize("game", sorted(GAMES))
+@pytest.mark.slow
 def test_save_load_gives_identical_greedy_actions(game, tmp_path):
     saved = make_learner(game, seed=1)
     train_a_little(saved, game)
@@ -121,6 +122,7 @@ def test_save_load_gives_identical_greedy_actions(game, tmp_path):
 
 
 @pytest.mark.parametrize("game", sorted(GAMES))
+@pytest.mark.slow
 def test_shipping_checkpoint_is_half_precision_and_acts_the_same(game, tmp_path):
     saved = make_learner(game, seed=1)
     full = save_checkpoint(tmp_path / "full.pt", game, saved, COUNTERS)
@@ -360,6 +362,7 @@ def torch_load_calls(path: Path) -> list[ast.Call]:
     return calls
 
 
+@pytest.mark.slow
 def test_every_torch_load_uses_weights_only():
     files = [ROOT / "main.py", *(ROOT / "agent").rglob("*.py"), *(ROOT / "ui").rglob("*.py")]
     found = 0

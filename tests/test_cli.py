@@ -73,6 +73,7 @@ def fruit_run(tmp_path_factory):
     return result, save
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoint_metrics_and_a_json_summary(fruit_run):
     result, save = fruit_run
     assert result.returncode == 0, result.stderr
@@ -102,6 +103,7 @@ def test_train_writes_checkpoint_metrics_and_a_json_summary(fruit_run):
     assert all(r["return"] in ("1", "-1") for r in episodes)
 
 
+@pytest.mark.slow
 def test_eval_scores_the_checkpoint(fruit_run):
     _, save = fruit_run
     result = run_cli("eval", "fruit", "--checkpoint", str(save), "--episodes", "5", "--json")
@@ -113,6 +115,7 @@ def test_eval_scores_the_checkpoint(fruit_run):
     assert -1.0 <= summary["eval_min"] <= summary["eval_mean"] <= summary["eval_max"] <= 1.0
 
 
+@pytest.mark.slow
 def test_record_writes_a_gif(fruit_run, tmp_path):
     _, save = fruit_run
     out = tmp_path / "clips" / "x.gif"
@@ -123,6 +126,7 @@ def test_record_writes_a_gif(fruit_run, tmp_path):
         assert gif.size[0] >= 15 and gif.size[1] >= 15
 
 
+@pytest.mark.slow
 def test_resume_continues_the_global_step(tmp_path):
     from agent import runs
     from agent.config import load_config
@@ -205,6 +209,7 @@ def test_config_file_errors_exit_2_naming_file_and_key(tmp_path, capsys):
     assert code == 2 and str(path) in line and "batch_size" in line
 
 
+@pytest.mark.slow
 def test_usage_error_in_a_real_process_has_no_traceback():
     result = run_cli("train", "fruit", "--set", "gamma=2")
     assert result.returncode == 2
@@ -245,6 +250,7 @@ def test_a_replay_memory_too_big_for_this_machine_is_refused_at_start(tmp_path, 
     assert not (tmp_path / "b.pt").exists()
 
 
+@pytest.mark.slow
 def test_export_writes_a_small_scored_checkpoint_that_plays_the_same(fruit_run, tmp_path):
     _, save = fruit_run
     out = tmp_path / "shipped.pt"
@@ -276,6 +282,7 @@ def test_export_without_out_writes_beside_the_checkpoint_not_over_a_shipped_agen
     assert shipped.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_sigterm_saves_like_ctrl_c(tmp_path):
     save = tmp_path / "term.pt"
     proc = subprocess.Popen(
@@ -329,6 +336,7 @@ def test_eval_defaults_to_the_shipped_agent(capsys):
     assert Path(last_json(out)["checkpoint"]) == ROOT / "saves" / "cartpole.pt"
 
 
+@pytest.mark.slow
 def test_rl_zoo_style_aliases(tmp_path, capsys):
     save = tmp_path / "z.pt"
     code, _, err = call_main(
@@ -346,6 +354,7 @@ def test_rl_zoo_style_aliases(tmp_path, capsys):
     assert read_checkpoint(save)["counters"]["global_step"] == 400
 
 
+@pytest.mark.slow
 def test_a_resume_goes_on_with_the_checkpoints_own_config(tmp_path, capsys):
     save = tmp_path / "r.pt"
     argv = ["train", "fruit", "-n", "300", "--set", "learning_starts=120", "--set",
@@ -360,6 +369,7 @@ def test_a_resume_goes_on_with_the_checkpoints_own_config(tmp_path, capsys):
     assert code == 2 and "total_steps" in assert_one_line_error(err)
 
 
+@pytest.mark.slow
 def test_tensorboard_event_files_carry_cleanrls_tags(tmp_path, capsys):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -141,6 +141,7 @@ def test_update_clips_the_gradient_norm_as_clip_grad_norm_does():
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_update_reduces_loss_on_a_fixed_batch():
     learner = small_learner()
     batch = fixed_batch()
@@ -303,6 +304,7 @@ def test_bf16_learner_keeps_its_target_in_bf16_and_learns_the_same():
     )
 
 
+@pytest.mark.slow
 def test_update_on_the_bf16_copy_matches_the_autocast_update():
     """Where a bf16 copy of the online net is kept, the update runs its forward passes on it
     and hands the gradients to the float32 weights: as close to float32's as autocast's are."""
@@ -349,6 +351,7 @@ def test_update_on_the_bf16_copy_matches_the_autocast_update():
         assert (ours - exact).norm() <= 1.2 * (autocast - exact).norm() + 1e-3 * exact.norm()
 
 
+@pytest.mark.slow
 def test_learning_q_values_follow_the_online_network_in_bf16():
     """Acting while learning reads a bf16 copy of the online net; every optimizer step and
     weight load shows in it, and it agrees with the float32 network up to rounding."""

@@ -71,6 +71,7 @@ def sb3_cartpole(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_sb3_cartpole_dqn_chooses_here_what_it_chooses_in_sb3(sb3_cartpole):
     model = sb3.DQN.load(sb3_cartpole, device="cpu")
     learner, _, payload = load_agent(GAMES["cartpole"], sb3_cartpole, CPU)
@@ -86,6 +87,7 @@ def test_an_sb3_cartpole_dqn_chooses_here_what_it_chooses_in_sb3(sb3_cartpole):
 
 
 @pytest.mark.parametrize("normalize_images", [True, False])
+@pytest.mark.slow
 def test_an_sb3_breakout_cnn_gives_the_same_q_values_here(tmp_path, normalize_images):
     env = GAMES["breakout"].make_env()
     model = sb3.DQN("CnnPolicy", env, buffer_size=100, seed=1, device="cpu",
@@ -130,6 +132,7 @@ class CleanRLAtariQNetwork(nn.Module):
         return self.network(x / 255.0)
 
 
+@pytest.mark.slow
 def test_cleanrl_models_give_the_same_q_values_here(tmp_path):
     torch.manual_seed(0)
     cases = [
@@ -146,6 +149,7 @@ def test_cleanrl_models_give_the_same_q_values_here(tmp_path):
         assert "CleanRL" in payload["info"]["source"]
 
 
+@pytest.mark.slow
 def test_our_agents_open_in_sb3_and_choose_the_same_actions(tmp_path):
     shipped, _, payload = load_agent(GAMES["cartpole"], Path("saves/cartpole.pt"), CPU)
     config = load_config(

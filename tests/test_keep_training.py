@@ -25,6 +25,7 @@ BUDGET = {"cartpole": (1_500, 20, 475.0), "fruit": (2_000, 200, 0.95)}
 
 
 @pytest.mark.parametrize("game", ["cartpole", "fruit"])
+@pytest.mark.slow
 def test_the_shipped_agent_keeps_what_it_knows_when_trained_on(game):
     updates, episodes, keep = BUDGET[game]
     config = load_config(game)

@@ -39,6 +39,7 @@ def train_then_score(game: str, steps: int, stop_at: float, episodes: int, tmp_p
     return evaluate_policy(GAMES[game], config, learner, episodes, FRESH_SEED)
 
 
+@pytest.mark.slow
 def test_fruit_catch_reaches_90_percent_catches(tmp_path):
     # The stopping rule asks for a mean return of 0.9 (95% catches); fresh fruit must be >= 90%.
     returns = train_then_score("fruit", 15_000, 0.9, 300, tmp_path)
@@ -46,6 +47,7 @@ def test_fruit_catch_reaches_90_percent_catches(tmp_path):
     assert catch_rate >= 0.90, f"caught {catch_rate:.1%} of 300 fresh fruit"
 
 
+@pytest.mark.slow
 def test_cartpole_reaches_greedy_mean_475(tmp_path):
     returns = train_then_score("cartpole", 50_000, 475, 20, tmp_path)
     assert returns.mean() >= 475, f"greedy mean {returns.mean():.1f} over 20 fresh episodes"

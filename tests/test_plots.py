@@ -36,6 +36,7 @@ def test_running_mean_averages_up_to_the_window():
     np.testing.assert_allclose(running_mean(values, window=100), [1.0, 2.0, 3.0, 4.0])
 
 
+@pytest.mark.slow
 def test_plot_draws_several_runs_into_a_png(tmp_path, capsys):
     a = _metrics(tmp_path / "a.metrics.csv", [0, 1, 2, 3, 4], {50: 3.5})
     b = _metrics(tmp_path / "b.metrics.csv", [4, 3, 2], {})
@@ -48,6 +49,7 @@ def test_plot_draws_several_runs_into_a_png(tmp_path, capsys):
     assert (pixels != 255).any(axis=2).mean() > 0.02  # something was drawn
 
 
+@pytest.mark.slow
 def test_a_campaign_record_is_drawn_against_steps_and_hours(tmp_path):
     record = tmp_path / "campaign.csv"
     with open(record, "w", newline="", encoding="utf-8") as file:

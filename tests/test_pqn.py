@@ -104,6 +104,7 @@ def test_pqn_config_values_are_checked():
         load_config("breakout", PQN_CONFIG, {"q_lambda": 1.5})
 
 
+@pytest.mark.slow
 def test_one_iteration_plays_the_rollout_then_learns_from_it():
     config = load_config("breakout", PQN_CONFIG, SMALL)
     trainer = PQNTrainer(BREAKOUT, config, CPU, seed=2)
@@ -121,6 +122,7 @@ def test_one_iteration_plays_the_rollout_then_learns_from_it():
     trainer.close()
 
 
+@pytest.mark.slow
 def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
     config = load_config("breakout", PQN_CONFIG, SMALL)
 

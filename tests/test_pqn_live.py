@@ -23,6 +23,7 @@ SMALL = {"num_envs": 2, "rollout_steps": 8, "update_epochs": 2, "minibatches": 2
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+@pytest.mark.slow
 def test_updates_follow_each_rollout_one_minibatch_a_step():
     config = load_config("breakout", PQN_CONFIG, SMALL)
     trainer = LivePQNTrainer(GAMES["breakout"], config, CPU, seed=1)
@@ -38,6 +39,7 @@ def test_updates_follow_each_rollout_one_minibatch_a_step():
     trainer.close()
 
 
+@pytest.mark.slow
 def test_a_person_action_is_played_in_the_shown_game():
     config = load_config("breakout", PQN_CONFIG, SMALL)
     trainer = LivePQNTrainer(GAMES["breakout"], config, CPU, seed=1)
@@ -47,6 +49,7 @@ def test_a_person_action_is_played_in_the_shown_game():
     trainer.close()
 
 
+@pytest.mark.slow
 def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
     pqn = load_config("breakout", PQN_CONFIG, SMALL)
     learner = PQNLearner((4, 84, 84), 4, pqn, CPU)
@@ -69,6 +72,7 @@ def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
         session.close()
 
 
+@pytest.mark.slow
 def test_the_queue_of_updates_never_outgrows_a_rollout_and_a_restart_drops_it():
     many = {**SMALL, "rollout_steps": 4, "update_epochs": 4, "minibatches": 4}
     config = load_config("breakout", PQN_CONFIG, many)
@@ -82,6 +86,7 @@ def test_the_queue_of_updates_never_outgrows_a_rollout_and_a_restart_drops_it():
     trainer.close()
 
 
+@pytest.mark.slow
 def test_breakout_trains_pqn_and_a_dqn_agent_loaded_trains_with_the_games_dqn_settings(
     tmp_path,
 ):

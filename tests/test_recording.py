@@ -9,6 +9,7 @@ from pathlib import Path
 
 import imageio.v2 as imageio
 import numpy as np
+import pytest
 from PIL import Image
 
 from agent.recording import GifRecorder
@@ -85,6 +86,7 @@ print(json.dumps({"short_kib": short, "long_kib": peak_kib()}))
 """
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_however_many_frames(tmp_path):
     """600 frames at 420x320 would hold ~240 MB if kept; streaming keeps the peak where 50
     frames put it. Measured in a fresh process, whose peak RSS no other test has raised."""

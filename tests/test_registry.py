@@ -103,6 +103,7 @@ def test_fruit_is_registered_with_gymnasium() -> None:
         env.close()
 
 
+@pytest.mark.slow
 def test_breakout_modes_pick_frame_skip_and_life_loss_terminal() -> None:
     breakout = get_game("breakout")
     plain, train, human = (

@@ -513,6 +513,7 @@ def lockstep_sampleable(record: LockstepRecord, buffer: ReplayBuffer) -> set[int
 
 
 @pytest.mark.parametrize(("num_envs", "capacity"), [(4, 70), (3, 2_000), (1, 40)])
+@pytest.mark.slow
 def test_lockstep_stacks_and_next_obs_are_what_each_env_showed(num_envs, capacity):
     buffer = atari_buffer(capacity, num_envs=num_envs)
     assert buffer.capacity == capacity - capacity % num_envs  # each env keeps its own slots

@@ -69,6 +69,7 @@ def _assert_same_run(a, b):
 
 
 @pytest.mark.parametrize("game", ["cartpole", "fruit", "breakout"])
+@pytest.mark.slow
 def test_a_stopped_and_resumed_run_trains_as_one_that_never_stopped(game, tmp_path):
     half = STEPS[game]
     _train(game, tmp_path, "whole", 2 * half)
@@ -94,6 +95,7 @@ def test_a_resume_without_the_replay_memory_refills_it_before_learning(tmp_path)
 
 
 @pytest.mark.parametrize("game", ["cartpole", "fruit", "breakout"])
+@pytest.mark.slow
 def test_a_restored_env_plays_on_exactly(game):
     spec = GAMES[game]
     env, copy = spec.make_env(train=True), spec.make_env(train=True)

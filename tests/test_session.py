@@ -51,6 +51,7 @@ def sessions():
         session.close()
 
 
+@pytest.mark.slow
 def test_trains_flat_out_and_publishes_frames_and_stats(sessions):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
     snapshot = wait_for(session, lambda s: s.updates > 20 and len(s.returns) >= 2)
@@ -66,6 +67,7 @@ def test_trains_flat_out_and_publishes_frames_and_stats(sessions):
         snapshot.global_step = 0  # frozen: the UI cannot change what it reads
 
 
+@pytest.mark.slow
 def test_pause_holds_still_and_step_moves_exactly_one(sessions):
     session = sessions("fruit", mode=Mode.AGENT, speed=FAST)
     wait_for(session, lambda s: s.env_steps > 5)
@@ -83,6 +85,7 @@ def test_pause_holds_still_and_step_moves_exactly_one(sessions):
     wait_for(session, lambda s: s.env_steps > held.env_steps + 3)
 
 
+@pytest.mark.slow
 def test_watch_speed_keeps_the_game_pace(sessions):
     session = sessions("fruit", mode=Mode.AGENT)  # 8 steps a second
     first = wait_for(session, lambda s: s.env_steps >= 1)
@@ -113,6 +116,7 @@ def test_epsilon_override_and_hand_back(sessions):
     assert wait_for(session, lambda s: s.epsilon_overridden).epsilon == 1.0
 
 
+@pytest.mark.slow
 def test_agent_mode_learns_nothing_and_switching_keeps_the_memory(sessions):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
     trained = wait_for(session, lambda s: s.updates > 5)
@@ -154,6 +158,7 @@ def test_cartpole_repeats_the_last_push_when_no_key_is_held(sessions):
     assert wait_for(session, lambda s: s.frame_serial > serial).action == 1
 
 
+@pytest.mark.slow
 def test_save_then_load_restores_the_agent(sessions, tmp_path: Path):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
     wait_for(session, lambda s: s.updates > 10)
@@ -215,6 +220,7 @@ def test_shutdown_is_prompt_even_flat_out(sessions):
     assert time.monotonic() - began < 1.0
 
 
+@pytest.mark.slow
 def test_a_loaded_agent_goes_on_training_from_an_empty_memory(sessions, tmp_path: Path):
     first = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
     wait_for(first, lambda s: s.updates > 10)

@@ -21,6 +21,7 @@ CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+@pytest.mark.slow
 def test_a_pqn_agent_loads_into_the_window_and_its_q_values_show(tmp_path):
     pqn_config = load_config("breakout")
     learner = PQNLearner((4, 84, 84), 4, pqn_config, CPU)

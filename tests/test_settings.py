@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pygame
+import pytest
 
 from agent.channels import Mode
 from tests.test_app import press, run_until
@@ -37,6 +38,7 @@ def test_a_settings_file_that_cannot_be_written_is_one_line(tmp_path):
     assert note is not None and note.startswith("Settings not saved") and "\n" not in note
 
 
+@pytest.mark.slow
 def test_the_window_opens_where_it_was_left_and_remembers_where_it_is(make_app, tmp_path):
     path = tmp_path / "settings.json"
     start = WindowSettings("cartpole", "human", 2, None, (1100, 700), False)

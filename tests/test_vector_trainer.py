@@ -48,6 +48,7 @@ def test_multiples_crossed_counts_each_multiple_passed_once():
     assert multiples_crossed(0, 100, 0) == 0  # a schedule switched off
 
 
+@pytest.mark.slow
 def test_updates_target_syncs_and_epsilon_count_env_steps_of_all_envs():
     config = load_config("breakout", algorithm="dqn", overrides=SMALL)
     # 6 env steps a vector step: the one update per 4 env steps comes 1, 2, 1, 2, ... a step.
@@ -79,6 +80,7 @@ def test_updates_target_syncs_and_epsilon_count_env_steps_of_all_envs():
     assert trainer.replay.size == 240  # one entry per env step
 
 
+@pytest.mark.slow
 def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
     # No learning: DQN's warm-up outlasts the test.
     config = load_config("breakout", algorithm="dqn", overrides={"buffer_size": 4_000})
@@ -129,6 +131,7 @@ def test_returns_are_whole_games_and_the_memory_replays_what_each_env_showed():
         assert what in made[obs.tobytes(), next_obs.tobytes()]
 
 
+@pytest.mark.slow
 def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, monkeypatch):
     config = load_config(
         "breakout",
@@ -157,6 +160,7 @@ def test_eval_and_save_come_at_each_multiple_the_step_counter_passes(tmp_path, m
     assert saved_at == [(42, 6), (60, 6)]  # passed 40, then the end
 
 
+@pytest.mark.slow
 def test_cli_trains_with_envs_and_eval_and_the_one_env_trainer_take_the_checkpoint(tmp_path):
     save = tmp_path / "v.pt"
     result = run_cli(

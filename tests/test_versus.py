@@ -112,6 +112,7 @@ def breakout_match(seed: int = 2) -> VersusMatch:
     )
 
 
+@pytest.mark.slow
 def test_in_breakout_versus_the_person_serves_and_then_plays_the_agents_very_game():
     assert human_steps_per_agent_step(GAMES["breakout"]) == 4
     assert human_steps_per_agent_step(GAMES["fruit"]) == 1
