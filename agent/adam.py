@@ -33,7 +33,7 @@ class Adam:
         self.params = list(params)
         if not self.params:
             raise ValueError("Adam got no parameters")
-        self.defaults = {"lr": float(lr), "eps": float(eps), "betas": tuple(betas)}
+        self.defaults: dict[str, Any] = {"lr": float(lr), "eps": float(eps), "betas": tuple(betas)}
         self.exp_avg = [
             torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params
         ]
@@ -60,7 +60,7 @@ class Adam:
         if not live:
             return
         params = [self.params[i] for i in live]
-        grads = [p.grad for p in params]
+        grads = [p.grad for p in params if p.grad is not None]
         exp_avg = [self.exp_avg[i] for i in live]
         exp_avg_sq = [self.exp_avg_sq[i] for i in live]
         steps = [self.steps[i] for i in live]
@@ -80,7 +80,7 @@ class Adam:
             )  # fmt: skip
             return
         if scaled:
-            torch._foreach_mul_(grads, grad_factor)
+            torch._foreach_mul_(grads, torch.as_tensor(grad_factor, device=params[0].device))
         torch._foreach_lerp_(exp_avg, grads, 1 - beta1)
         torch._foreach_mul_(exp_avg_sq, beta2)
         torch._foreach_addcmul_(exp_avg_sq, grads, grads, 1 - beta2)

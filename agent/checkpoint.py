@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from agent.config import ConfigError, DQNConfig, config_from_dict, config_to_dict
-from agent.dqn import DQNLearner
+from agent.q_learner import QLearner
 from agent.replay import ReplayBuffer
 
 FORMAT = "dqn-arcade/1"
@@ -38,7 +38,7 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be written or used; the message is one line for the user."""
 
 
-def network_signature(learner: DQNLearner) -> dict[str, Any]:
+def network_signature(learner: QLearner) -> dict[str, Any]:
     c = learner.config
     return {
         "kind": c.network,
@@ -52,7 +52,7 @@ def network_signature(learner: DQNLearner) -> dict[str, Any]:
 def save_checkpoint(
     path: str | Path,
     game: str,
-    learner: DQNLearner,
+    learner: QLearner,
     counters: dict[str, int],
     info: dict[str, Any] | None = None,
     for_shipping: bool = False,
@@ -155,7 +155,8 @@ def save_replay(checkpoint: str | Path, replay: ReplayBuffer) -> Path:
     """Write the replay memory beside ``checkpoint``, compressed (frames compress ~10-fold),
     atomically as checkpoints are."""
     path = replay_path(checkpoint)
-    write_atomically(path, lambda file: np.savez_compressed(file, **replay.state_dict()))
+    arrays: dict[str, Any] = replay.state_dict()
+    write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
     return path
 
 
@@ -256,7 +257,7 @@ def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
 def load_into(
     path: str | Path,
     game: str,
-    learner: DQNLearner,
+    learner: QLearner,
     with_optimizer: bool = True,
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from itertools import islice
 
 import numpy as np
 import torch
@@ -64,7 +65,7 @@ class DQNLearner(QLearner):
         super().__init__(obs_shape, n_actions, config, device)
         if config.network == "nature_cnn":
             # oneDNN's convolutions run ~25% faster on channels-last weights (measured on CPU).
-            self.online = self.online.to(memory_format=torch.channels_last)
+            self.online = self.online.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack memory_format
         self.target: QNetwork = copy.deepcopy(self.online).requires_grad_(False)
         if self.autocast_bf16:
             # Autocast would cast the target's weights to bf16 at every update: keep them so.
@@ -80,7 +81,7 @@ class DQNLearner(QLearner):
         bf16_on_cpu = self.autocast_bf16 and device.type == "cpu"
         if bf16_on_cpu and config.network == "nature_cnn" and plain_head:
             self._bf16_online = copy.deepcopy(self.target).requires_grad_(True)
-        self._bf16_weights: tuple[int, list[int]] | None = None  # what the copy holds
+        self._bf16_weights: tuple[int, list[int] | None] | None = None  # what the copy holds
         # Fused Adam: one pass over all parameters, ~20% off a small update (agent/adam.py).
         self.optimizer = Adam(
             self.online.parameters(), lr=config.learning_rate, eps=config.adam_eps
@@ -105,11 +106,13 @@ class DQNLearner(QLearner):
         if actor is None:
             return self.q_values(obs)
         with torch.inference_mode():
+            # A copy is kept only for a plain head, whose last layer is the output layer.
+            head, output = actor.head, self.online.head[-1]  # type: ignore[index]
+            assert isinstance(head, nn.Sequential) and isinstance(output, nn.Linear)
             with self._autocast():
-                hidden = run_layers(actor.head[:-1], actor.embed(torch.as_tensor(obs)))
+                hidden = run_layers(islice(head, len(head) - 1), actor.embed(torch.as_tensor(obs)))
             # The output layer in float32, the online network's own (it is tiny): in bf16 the
             # Q-values would come in steps of 1/64 near 3, which shows in the Q-value panel.
-            output = self.online.head[-1]
             q = F.linear(hidden.float(), output.weight, output.bias)
         return q.numpy()
 
@@ -161,6 +164,7 @@ class DQNLearner(QLearner):
             for param, working in zip(
                 self.online.parameters(), bf16_copy.parameters(), strict=True
             ):
+                assert working.grad is not None  # every parameter takes part in the loss
                 param.grad, working.grad = working.grad.float(), None
         self.optimizer.step(grad_factor=self._clip_factor())
         self.updates += 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from game.registry import rendered
+
 TAKEOVER_IDLE_S = 3.0  # seconds without a game key before a takeover hands control back
 
 
@@ -133,7 +135,7 @@ class HumanGame:
         return float(reward), ended
 
     def frame(self) -> np.ndarray | None:
-        return self.env.render()
+        return rendered(self.env)
 
     def close(self) -> None:
         self.env.close()

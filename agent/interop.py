@@ -42,6 +42,7 @@ from agent.checkpoint import (
 )
 from agent.config import config_to_dict, load_config
 from agent.q_learner import QLearner
+from agent.trainer import agent_spaces
 from game.registry import GameSpec
 
 SB3_SUFFIX = ".zip"
@@ -176,8 +177,9 @@ def _as_checkpoint(
     if layers != convs + dense:
         raise CheckpointError(f"{path}: a {library} network of a shape this app cannot build")
     outputs = dense[-1][0].shape[0]
+    hidden_sizes: tuple[int, ...] = ()
     if convs:
-        kind, hidden_sizes = "nature_cnn", ()
+        kind = "nature_cnn"
         shapes = [(w.shape[0], w.shape[-1]) for w, _ in convs]
         fits = (
             shapes == list(_NATURE_CONVS)
@@ -239,10 +241,10 @@ def _our_layer_names(kind: str, dense_layers: int) -> list[str]:
     return features + ["head.0", "head.2"]
 
 
-_SPACES: dict[str, tuple[gym.spaces.Box, gym.spaces.Discrete]] = {}
+_SPACES: dict[str, tuple[gym.spaces.Space, gym.spaces.Space]] = {}
 
 
-def _game_spaces(game: GameSpec) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
+def _game_spaces(game: GameSpec) -> tuple[gym.spaces.Space, gym.spaces.Space]:
     """The observation and action spaces of the game's agent env."""
     if game.key not in _SPACES:
         env = game.make_env()
@@ -255,8 +257,8 @@ def _game_spaces(game: GameSpec) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
 
 def _game_shapes(game: GameSpec) -> tuple[tuple[int, ...], int]:
     """The observation shape and number of actions of the game's agent env."""
-    observation_space, action_space = _game_spaces(game)
-    return tuple(observation_space.shape), int(action_space.n)
+    observation_space, n_actions = agent_spaces(*_game_spaces(game))
+    return tuple(observation_space.shape), n_actions
 
 
 # --- Writing an SB3 zip -------------------------------------------------------------------

@@ -138,7 +138,8 @@ class NatureQNetwork(QNetwork):
             for layer in self.modules():
                 if isinstance(layer, (nn.Conv2d, nn.Linear)):
                     nn.init.orthogonal_(layer.weight, math.sqrt(2))
-                    nn.init.zeros_(layer.bias)
+                    if layer.bias is not None:
+                        nn.init.zeros_(layer.bias)
 
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:
         """uint8 frames as the first convolution takes them: in the dtype autocast would cast
@@ -154,6 +155,7 @@ class NatureQNetwork(QNetwork):
         # uint8 frames travel to the device as bytes, which keeps the replay memory small. Their
         # 1/255 scaling is folded into the first layer: conv(x / 255, W) = conv(x, W / 255).
         first = self.features[0]
+        assert isinstance(first, nn.Conv2d)
         x = F.conv2d(self.prepare(obs), first.weight / 255.0, first.bias, first.stride)
         return run_layers(islice(self.features, 1, None), x)
 

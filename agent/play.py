@@ -15,6 +15,7 @@ Every step reports what the agent would have done, so the Q-value panel never go
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,7 +25,10 @@ from agent.human_play import HumanGame, HumanInput, Takeover
 from agent.saliency import saliency_map
 from agent.trainer import StepReport, Trainer, make_game_env
 from agent.versus import PLAYING, VersusMatch
-from game.registry import GameSpec
+from game.registry import GameSpec, rendered
+
+if TYPE_CHECKING:  # the window's PQN trainer plays through the same calls
+    from agent.pqn_live import LivePQNTrainer
 
 VERSUS_SEED_OFFSET = 1_000  # versus rounds use seeds of their own, apart from training's
 
@@ -72,7 +76,12 @@ class Play:
     """One game's players and their games; see the module docstring."""
 
     def __init__(
-        self, game: GameSpec, config: DQNConfig, trainer: Trainer, seed: int, takeover: Takeover
+        self,
+        game: GameSpec,
+        config: DQNConfig,
+        trainer: Trainer | LivePQNTrainer,
+        seed: int,
+        takeover: Takeover,
     ) -> None:
         self.game = game
         self.config = config
@@ -143,13 +152,13 @@ class Play:
                 return _from_report(trainer.step(learn=True, epsilon=0.0, action=action, demo=True))
             return self._human_step()
         human = self.takeover.active(now)
-        action = self.input.take() if human else None
+        taken = self.input.take() if human else None
         if mode is Mode.AGENT:
-            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=action)
+            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=taken)
         else:
             # After unrecorded steps (Agent mode) the trainer starts a new stored episode
             # itself rather than stitching frames across the gap.
-            report = trainer.step(learn=True, epsilon=epsilon, action=action, demo=human)
+            report = trainer.step(learn=True, epsilon=epsilon, action=taken, demo=human)
         return _from_report(report)
 
     def _human_step(self) -> Move | None:
@@ -171,7 +180,7 @@ class Play:
         if match is None or match.phase != PLAYING:
             return None
         trainer = self.trainer
-        if match.agent.done:
+        if match.agent.done or match.agent.obs is None:
             q_values = np.zeros(0, dtype=np.float32)
             agent_action, greedy = 0, True
         else:
@@ -213,14 +222,14 @@ class Play:
 
     def frame(self, mode: Mode) -> np.ndarray | None:
         if mode is Mode.VERSUS:
-            return self.match.agent.env.render() if self.match else None
+            return rendered(self.match.agent.env) if self.match else None
         if mode is Mode.HUMAN and not self.teach:
             return self.human.frame() if self.human else None
         return self.trainer.frame()
 
     def human_frame(self) -> np.ndarray | None:
         """Versus: the person's side."""
-        return self.match.human.env.render() if self.match else None
+        return rendered(self.match.human.env) if self.match else None
 
     def saliency(self, mode: Mode) -> tuple[np.ndarray, int] | None:
         """|dQ/d obs| of the agent's greedy action on the current observation, and that action."""

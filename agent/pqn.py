@@ -21,7 +21,7 @@ from torch import nn
 
 from agent.config import DQNConfig
 from agent.q_learner import QLearner
-from agent.trainer import RECENT_EPISODES, Evaluator, StepCounting
+from agent.trainer import RECENT_EPISODES, Evaluator, StepCounting, agent_spaces
 from agent.vector_trainer import GameOverTally, VectorStepReport
 from game.registry import GameSpec
 
@@ -175,8 +175,9 @@ class PQNTrainer(StepCounting):
         torch.manual_seed(seed)
         # The games step on as many threads as torch uses: a run given one core keeps to it.
         self.envs = game.make_train_vector(self.num_envs, num_threads=torch.get_num_threads())
-        obs_space = self.envs.single_observation_space
-        n_actions = int(self.envs.single_action_space.n)
+        obs_space, n_actions = agent_spaces(
+            self.envs.single_observation_space, self.envs.single_action_space
+        )
         self.learner = PQNLearner(obs_space.shape, n_actions, config, device)
         self.global_step = 0
         self.episode = 0

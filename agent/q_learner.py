@@ -5,6 +5,7 @@ learn, not in how they play."""
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,6 +31,12 @@ class QLearner:
     ways to read Q-values: ``q_values`` (for play and scores) and ``learning_q_values`` (while
     learning)."""
 
+    # What every subclass keeps besides: the network its targets come from (PQN: the online
+    # one), its optimizer and how many updates it has made.
+    target: QNetwork
+    optimizer: Any
+    updates: int
+
     def __init__(
         self,
         obs_shape: tuple[int, ...],
@@ -54,6 +61,9 @@ class QLearner:
     def mean_q_taken(self) -> float | None:
         """The mean Q-value the last update gave the actions taken; None before any update."""
         return None if self._q_taken is None else float(self._q_taken)
+
+    def set_learning_rate(self, rate: float) -> None:
+        raise NotImplementedError
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -243,13 +243,14 @@ def train(
                     f"{resume}: its training state cannot be restored ({first_line})"
                 ) from None
         if progress:
-            memory = (
-                f"replay memory of {replay.transitions:,} transitions from {replay_path(resume)}"
-                if kept
-                else "an empty replay memory, refilled before learning"
-                if replay is not None
-                else "no replay memory"
-            )
+            memory = "no replay memory"
+            if replay is not None:
+                memory = (
+                    f"replay memory of {replay.transitions:,} transitions from "
+                    f"{replay_path(resume)}"
+                    if kept
+                    else "an empty replay memory, refilled before learning"
+                )
             stream.write(f"resumed {resume} at step {trainer.global_step:,}, with {memory}\n")
         earlier = payload.get("info", {}).get("train_seconds")
         earlier_seconds = float(earlier) if isinstance(earlier, (int, float)) else 0.0
@@ -391,7 +392,12 @@ class StopRequest:
             self.asked = True
 
         previous = {sig: signal.signal(sig, ask) for sig in (signal.SIGINT, signal.SIGTERM)}
-        return lambda: [signal.signal(sig, handler) for sig, handler in previous.items()]
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
 
 
 def _take_up_replay(resume: Path, replay, state: dict | None, stream: TextIO) -> bool:
@@ -406,7 +412,7 @@ def _take_up_replay(resume: Path, replay, state: dict | None, stream: TextIO) ->
 
 
 def _progress_text(
-    trainer: Trainer | VectorTrainer, start: float, first_step: int, end_step: int
+    trainer: Trainer | VectorTrainer | PQNTrainer, start: float, first_step: int, end_step: int
 ) -> str:
     elapsed = max(time.perf_counter() - start, 1e-9)
     rate = (trainer.global_step - first_step) / elapsed

@@ -106,7 +106,7 @@ class TrainingSession:
         self._trainer: Trainer | LivePQNTrainer | None = None
         self._mode = mode
         self._paused = paused
-        self._speed = SetSpeed(speed).speed
+        self._speed = float(SetSpeed(speed).speed)  # SetSpeed turns names into numbers
         self._stopping = False
         self._epsilon_override: float | None = None
         self._takeover = Takeover(takeover_idle_s)

@@ -15,8 +15,9 @@ import torch
 
 from agent.config import DQNConfig
 from agent.dqn import DQNLearner, linear_epsilon
+from agent.q_learner import QLearner
 from agent.replay import ReplayBuffer
-from game.registry import GameSpec
+from game.registry import GameSpec, rendered
 from game.snapshot import env_state, restore_env_state
 
 RECENT_EPISODES = 100  # window of the "mean return" statistic
@@ -60,8 +61,18 @@ def multiples_crossed(before: int, after: int, every: int) -> int:
     return after // every - before // every if every > 0 else 0
 
 
+def agent_spaces(
+    observation_space: gym.spaces.Space, action_space: gym.spaces.Space
+) -> tuple[gym.spaces.Box, int]:
+    """The observations (arrays of one shape) and the number of actions (numbered 0 to n - 1)
+    of a game, the kind every learner here plays."""
+    assert isinstance(observation_space, gym.spaces.Box), observation_space
+    assert isinstance(action_space, gym.spaces.Discrete), action_space
+    return observation_space, int(action_space.n)
+
+
 def make_replay(
-    game: GameSpec, config: DQNConfig, obs_space: gym.spaces.Space, num_envs: int = 1
+    game: GameSpec, config: DQNConfig, obs_space: gym.spaces.Box, num_envs: int = 1
 ) -> ReplayBuffer:
     """The config's replay memory for ``game``'s observations (``num_envs`` interleaved
     streams); raises ``MemoryBudgetError`` rather than take most of the machine's memory."""
@@ -192,7 +203,7 @@ class Trainer(StepCounting):
 
     def frame(self) -> np.ndarray:
         """The game as a person sees it, RGB."""
-        return self.env.render()
+        return rendered(self.env)
 
     def step(
         self,
@@ -317,7 +328,7 @@ class Evaluator:
         self._vector: gym.vector.VectorEnv | None = None
 
     def __call__(
-        self, learner: DQNLearner, episodes: int, seed: int, epsilon: float = 0.0
+        self, learner: QLearner, episodes: int, seed: int, epsilon: float = 0.0
     ) -> np.ndarray:
         """Returns of ``episodes`` whole games, in envs seeded ``seed``, ``seed + 1``, ..."""
         if self.game.make_vector is not None:
@@ -335,7 +346,7 @@ class Evaluator:
 def evaluate_policy(
     game: GameSpec,
     config: DQNConfig,
-    learner: DQNLearner,
+    learner: QLearner,
     episodes: int,
     seed: int,
     epsilon: float = 0.0,
@@ -366,7 +377,7 @@ def evaluate_policy(
 
 
 def evaluate_vector(
-    vector_env: gym.vector.VectorEnv, learner: DQNLearner, seed: int, epsilon: float = 0.0
+    vector_env: gym.vector.VectorEnv, learner: QLearner, seed: int, epsilon: float = 0.0
 ) -> np.ndarray:
     """The first episode's return in each sub-env of a vector env seeded from ``seed``."""
     rng = np.random.default_rng(seed)
@@ -382,7 +393,7 @@ def evaluate_vector(
 
 
 def policy_actions(
-    learner: DQNLearner,
+    learner: QLearner,
     obs: np.ndarray,
     epsilon: float,
     rng: np.random.Generator,

@@ -22,6 +22,7 @@ from agent.trainer import (
     RECENT_EPISODES,
     Evaluator,
     StepCounting,
+    agent_spaces,
     make_replay,
     multiples_crossed,
     policy_actions,
@@ -90,9 +91,10 @@ class VectorTrainer(StepCounting):
         self.rng = np.random.default_rng(seed)
         torch.manual_seed(seed)
         self.envs = game.make_train_vector(num_envs)
-        obs_space = self.envs.single_observation_space
+        obs_space, n_actions = agent_spaces(
+            self.envs.single_observation_space, self.envs.single_action_space
+        )
         self.replay = make_replay(game, config, obs_space, num_envs)
-        n_actions = int(self.envs.single_action_space.n)
         self.learner = DQNLearner(obs_space.shape, n_actions, config, device)
         self.global_step = 0
         self.episode = 0

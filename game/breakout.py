@@ -20,6 +20,7 @@ ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 FRAME_SIZE = 84  # pixels, square
 STACK = 4  # frames the agent sees at once
 AGENT_SKIP = 4  # frames between two the agent sees (its training env's frame skip)
+AGENT_WINDOW = (STACK - 1) * AGENT_SKIP + 1  # raw frames one observation of the agent spans
 MAX_EPISODE_FRAMES = 108_000  # 30 minutes of play at 60 Hz, the usual evaluation cap
 
 
@@ -66,7 +67,8 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self.terminal_on_life_loss = terminal_on_life_loss
         self.auto_fire = auto_fire
         self.observation_space = spaces.Box(0, 255, (STACK, FRAME_SIZE, FRAME_SIZE), np.uint8)
-        self._ale = env.unwrapped.ale
+        ale_env: Any = env.unwrapped  # ale_py's AtariEnv
+        self._ale = ale_env.ale
         height, width = self._ale.getScreenDims()
         self._rows = _area_weights(height, FRAME_SIZE)
         self._cols = _area_weights(width, FRAME_SIZE).T.copy()
@@ -76,11 +78,11 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self._lives = 0
         self._frames = 0
         self._game_over = True
-        self._fire = env.unwrapped.get_action_meanings().index("FIRE")
+        self._fire = ale_env.get_action_meanings().index("FIRE")
         # Played frame by frame (a person, frame_skip 1): the last 13 frames as the agent's
         # preprocessing would make them (each pooled with the frame before), so that the frames
         # 4 apart the agent was trained on can be shown to it (``agent_view``).
-        self._agent_frames: deque[np.ndarray] = deque(maxlen=(STACK - 1) * AGENT_SKIP + 1)
+        self._agent_frames: deque[np.ndarray] = deque(maxlen=AGENT_WINDOW)
         self._previous = np.zeros((height, width), dtype=np.uint8)
 
     def _shrink(self, screen: np.ndarray) -> np.ndarray:
@@ -150,7 +152,7 @@ class AtariDQNPreprocessing(gym.Wrapper):
         self._raw[1] = self._raw[0]
         self._previous[:] = self._raw[0]
         first = self._frame()
-        self._agent_frames.extend([first] * self._agent_frames.maxlen)
+        self._agent_frames.extend([first] * AGENT_WINDOW)
         return self._push(first, fill=True), self._info()
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from game.breakout import make_breakout, make_breakout_vector
 from game.fruit_catch import FruitCatchEnv, FruitCatchVectorEnv
 
 FRUIT_CATCH_ID = "FruitCatch-v0"
 if FRUIT_CATCH_ID not in gym.registry:
-    gym.register(FRUIT_CATCH_ID, entry_point=FruitCatchEnv)
+    gym.register(FRUIT_CATCH_ID, entry_point=FruitCatchEnv)  # type: ignore[arg-type]  # an env class is a creator
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class _ClosesOnlyItself(gym.Wrapper):
     offscreen one: closing lets go of it and leaves pygame to the window."""
 
     def close(self) -> None:
-        self.env.unwrapped.screen = None
+        unwrapped: Any = self.env.unwrapped  # CartPole's, with its render surface
+        unwrapped.screen = None
         super().close()
 
 
@@ -140,6 +143,13 @@ GAMES: dict[str, GameSpec] = {
         frame_stack=4,
     ),
 }
+
+
+def rendered(env: gym.Env) -> np.ndarray:
+    """The frame an env made here (``render_mode="rgb_array"``) shows now, RGB."""
+    frame = env.render()
+    assert isinstance(frame, np.ndarray), type(frame)
+    return frame
 
 
 def get_game(key: str) -> GameSpec:

@@ -68,7 +68,7 @@ def restore_env_state(env: gym.Env, state: dict[str, Any]) -> None:
                 current[...] = value  # in place: views of it stay valid
             else:
                 setattr(layer, name, value.copy() if isinstance(value, np.ndarray) else value)
-    unwrapped = env.unwrapped
+    unwrapped: Any = env.unwrapped  # an ALE env has .ale
     unwrapped.np_random.bit_generator.state = state["np_random"]
     if "ale" in state:
         import ale_py
