@@ -386,6 +386,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
 def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
     from agent import runs
+    from agent.trainer import score_summary
 
     _positive(parser, "--episodes", args.episodes)
     if not 0.0 <= args.epsilon <= 1.0:
@@ -415,10 +416,7 @@ def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
                     "env_steps": None,
                     "seconds": round(seconds, 3),
                     "episodes": len(returns),
-                    "eval_mean": float(returns.mean()),
-                    "eval_std": float(returns.std()),
-                    "eval_min": float(returns.min()),
-                    "eval_max": float(returns.max()),
+                    **{k: v for k, v in score_summary(returns).items() if k != "eval_episodes"},
                     "checkpoint": str(args.checkpoint),
                 }
             )

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from agent.config import ConfigError, DQNConfig, config_from_dict, config_to_dict
+from agent.messages import first_line
 from agent.q_learner import QLearner
 from agent.replay import ReplayBuffer
 
@@ -113,7 +114,7 @@ def write_atomically(path: Path, write: Callable[[Any], None]) -> None:
             Path(tmp_name).unlink(missing_ok=True)
         if not isinstance(error, (OSError, RuntimeError)):
             raise
-        reason = getattr(error, "strerror", None) or (str(error).splitlines() or ["failed"])[0]
+        reason = getattr(error, "strerror", None) or first_line(error, "failed")
         raise CheckpointError(f"cannot save {path}: {reason}") from None
 
 
@@ -180,8 +181,8 @@ def load_replay(
                 )
             replay.load_state_dict({name: saved[name] for name in saved.files})
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        first_line = (str(error).strip().splitlines() or ["unreadable"])[0]
-        raise CheckpointError(f"{path}: cannot use this replay memory ({first_line})") from None
+        reason = first_line(error, "unreadable")
+        raise CheckpointError(f"{path}: cannot use this replay memory ({reason})") from None
     return True
 
 
@@ -289,8 +290,8 @@ def load_into(
             )
             fresh_optimizer.load_state_dict(optimizer_state)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CheckpointError(f"{path}: weights do not fit this network ({first_line})") from None
+        reason = first_line(error)
+        raise CheckpointError(f"{path}: weights do not fit this network ({reason})") from None
     learner.online.load_state_dict(fresh_online.state_dict())
     if learner.target is not learner.online:  # PQN's one network takes the online weights
         learner.target.load_state_dict(fresh_target.state_dict())

@@ -29,8 +29,15 @@ from agent.config import DQNConfig
 from agent.device import describe_machine
 from agent.dqn import DQNLearner
 from agent.interop import read_agent_file, write_sb3_zip
+from agent.messages import first_line
 from agent.pqn import PQNTrainer
-from agent.trainer import Trainer, evaluate_policy, make_game_env, multiples_crossed
+from agent.trainer import (
+    Trainer,
+    evaluate_policy,
+    make_game_env,
+    multiples_crossed,
+    score_summary,
+)
 from agent.vector_trainer import VectorTrainer
 from game.registry import GameSpec
 from game.snapshot import SnapshotError
@@ -53,14 +60,7 @@ class TrainResult:
     solved: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        returns = np.asarray(self.eval_returns, dtype=float)
-        stats = {
-            "eval_mean": float(returns.mean()) if returns.size else None,
-            "eval_std": float(returns.std()) if returns.size else None,
-            "eval_min": float(returns.min()) if returns.size else None,
-            "eval_max": float(returns.max()) if returns.size else None,
-            "eval_episodes": int(returns.size),
-        }
+        stats = score_summary(np.asarray(self.eval_returns, dtype=float))
         return {
             "game": self.game,
             "env_steps": self.env_steps,
@@ -238,9 +238,8 @@ def train(
             try:
                 trainer.load_state_dict(state, replay_kept=kept)
             except (SnapshotError, KeyError, TypeError, ValueError, RuntimeError) as error:
-                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
                 raise CheckpointError(
-                    f"{resume}: its training state cannot be restored ({first_line})"
+                    f"{resume}: its training state cannot be restored ({first_line(error)})"
                 ) from None
         if progress:
             memory = "no replay memory"
@@ -335,8 +334,7 @@ def train(
                     global_step=trainer.global_step,
                     seconds=time.perf_counter() - start,
                     episode=trainer.episode,
-                    eval_mean=float(returns.mean()),
-                    eval_std=float(returns.std()),
+                    **{k: v for k, v in score_summary(returns).items() if k in MetricsLog.COLUMNS},
                 )
                 if board is not None:
                     board.evaluation(trainer.global_step, returns)
@@ -488,9 +486,8 @@ def record(
     learner, config, _ = load_agent(game, checkpoint, device)
     env = make_game_env(game, config, train=False)
     rng = np.random.default_rng(seed)
-    scale = 2 if game.key == "breakout" else 1
     returns = []
-    with GifRecorder(out, fps or game.agent_fps, scale=scale) as gif:
+    with GifRecorder(out, fps or game.agent_fps, scale=game.gif_scale) as gif:
         for episode in range(episodes):
             obs, _ = env.reset(seed=seed + episode)
             gif.append(env.render())
@@ -527,11 +524,7 @@ def export(
     returns = evaluate_policy(game, config, learner, episodes, seed, epsilon)
     info = dict(payload.get("info", {}))
     info.update(
-        eval_mean=float(returns.mean()),
-        eval_std=float(returns.std()),
-        eval_min=float(returns.min()),
-        eval_max=float(returns.max()),
-        eval_episodes=episodes,
+        **score_summary(returns),
         eval_epsilon=epsilon,
         train_steps=int(payload["counters"].get("global_step", 0)),
     )

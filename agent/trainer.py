@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -41,7 +42,7 @@ def available_memory_bytes() -> int | None:
 
 def game_env_settings(game: GameSpec, config: DQNConfig) -> dict[str, int]:
     """The config's settings for the game's env (fruit catch's grid size)."""
-    return {"grid_size": config.grid_size} if game.key == "fruit" else {}
+    return {key: getattr(config, key) for key in game.env_config_keys}
 
 
 def make_game_env(game: GameSpec, config: DQNConfig, *, train: bool, human: bool = False):
@@ -69,6 +70,18 @@ def agent_spaces(
     assert isinstance(observation_space, gym.spaces.Box), observation_space
     assert isinstance(action_space, gym.spaces.Discrete), action_space
     return observation_space, int(action_space.n)
+
+
+def score_summary(returns: np.ndarray) -> dict[str, Any]:
+    """Mean, spread and range of evaluation returns, as logs and checkpoints record them."""
+    empty = returns.size == 0
+    return {
+        "eval_mean": None if empty else float(returns.mean()),
+        "eval_std": None if empty else float(returns.std()),
+        "eval_min": None if empty else float(returns.min()),
+        "eval_max": None if empty else float(returns.max()),
+        "eval_episodes": int(returns.size),
+    }
 
 
 def make_replay(

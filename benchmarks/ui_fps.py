@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import pygame  # noqa: E402
 
-from agent.channels import FAST, Mode  # noqa: E402
+from agent.live.channels import FAST, Mode  # noqa: E402
 from game.registry import GAMES  # noqa: E402
 from ui.app import App  # noqa: E402
 from ui.shortcuts import Intent  # noqa: E402

@@ -52,6 +52,13 @@ class GameSpec:
     human_countdown_s: float = 0.0
     # Frames stacked in one observation (its first axis): the replay memory stores each once.
     frame_stack: int = 1
+    # Config fields passed to the env as keyword arguments (fruit catch's grid size).
+    env_config_keys: tuple[str, ...] = ()
+    gif_scale: int = 1  # how many times bigger ``record`` draws its frames
+    # How scores read: each reward a fruit caught (+1) or missed (-1), counted as such; a
+    # person's CartPole score is frames balanced, shown in seconds.
+    counts_catches: bool = False
+    human_score_in_seconds: bool = False
 
     def make_env(self, *, train: bool = False, human: bool = False, **kwargs) -> gym.Env:
         """An env rendering ``rgb_array``; ``train`` adds training aids, ``human`` suits people
@@ -110,6 +117,8 @@ GAMES: dict[str, GameSpec] = {
         make=_make_fruit,
         solved_score=0.9,
         make_vector=_make_fruit_vector,
+        env_config_keys=("grid_size",),
+        counts_catches=True,
     ),
     "cartpole": GameSpec(
         key="cartpole",
@@ -126,6 +135,7 @@ GAMES: dict[str, GameSpec] = {
         make_vector=_make_cartpole_vector,
         # A fallen pole restarts at once; a person needs a moment to get their hands ready.
         human_countdown_s=3.0,
+        human_score_in_seconds=True,
     ),
     "breakout": GameSpec(
         key="breakout",
@@ -141,6 +151,7 @@ GAMES: dict[str, GameSpec] = {
         solved_score=30.0,
         make_train_vector=_make_breakout_train_vector,
         frame_stack=4,
+        gif_scale=2,  # 160x210 frames
     ),
 }
 

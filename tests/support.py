@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from agent.channels import Snapshot
-from agent.session import TrainingSession
+from agent.live.channels import Snapshot
+from agent.live.session import TrainingSession
 
 # Small configs so sessions learn within a test's budget; Breakout's learning_starts stays
 # huge, so it only plays.

@@ -8,8 +8,8 @@ import numpy as np
 import pygame
 import pytest
 
-from agent.channels import Mode, Snapshot
-from agent.versus import READY, Tally, VersusState
+from agent.live.channels import Mode, Snapshot
+from agent.live.versus import READY, Tally, VersusState
 from game.registry import GAMES
 from ui import theme
 from ui.layout import arcade_layout

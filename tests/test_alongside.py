@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import (
+from agent.config import load_config
+from agent.live.channels import (
     HandBack,
     HumanAction,
     Mode,
@@ -21,9 +22,8 @@ from agent.channels import (
     SetTeach,
     Step,
 )
-from agent.config import load_config
-from agent.human_play import HumanInput, Takeover
-from agent.session import TrainingSession
+from agent.live.human_play import HumanInput, Takeover
+from agent.live.session import TrainingSession
 from agent.trainer import Trainer
 from game.registry import GAMES
 from tests.support import wait_for

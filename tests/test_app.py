@@ -19,10 +19,10 @@ import pygame
 import pytest
 import torch
 
-from agent.channels import FAST, Mode, Snapshot
 from agent.checkpoint import load_into, read_checkpoint
 from agent.config import load_config
 from agent.dqn import DQNLearner
+from agent.live.channels import FAST, Mode, Snapshot
 from game.registry import GAMES
 from tests.support import SMALL
 from ui import theme
@@ -605,7 +605,7 @@ def test_in_human_breakout_the_ball_waits_for_space(make_app):
 @pytest.mark.slow
 def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced(make_app):
     app = make_app("cartpole", start_mode=Mode.HUMAN)
-    board = app.arcade.boards["cartpole"]
+    board = app.arcade.games["cartpole"].board
     run_until(app, lambda s: s.ready and s.episode_return > 0)  # the first starts at once
     assert app.arcade.snapshot.pace_hz == 50.0
     for episode in (1, 2):
@@ -638,7 +638,7 @@ def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced
 @pytest.mark.slow
 def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_app):
     app = make_app(start_mode=Mode.HUMAN)
-    board = app.arcade.boards["fruit"]
+    board = app.arcade.games["fruit"].board
     returns: dict[int, float] = {}
     hold(app, pygame.K_LEFT)  # a person who only walks left catches some and misses some
     while len(returns) < 3:

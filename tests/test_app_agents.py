@@ -10,7 +10,7 @@ from pathlib import Path
 import pygame
 import pytest
 
-from agent.channels import Mode
+from agent.live.channels import Mode
 from tests.test_app import click, press, run_until, tick
 
 ROOT = Path(__file__).resolve().parent.parent

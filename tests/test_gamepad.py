@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pygame
 
-from agent.channels import Mode
+from agent.live.channels import Mode
 from tests.test_app import run_until, tick
 from ui.gamepad import Gamepads
 

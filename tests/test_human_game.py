@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import Mode
 from agent.config import load_config
-from agent.human_play import HumanGame, Takeover
-from agent.play import Play
+from agent.live.channels import Mode
+from agent.live.human_play import HumanGame, Takeover
+from agent.live.play import Play
 from agent.trainer import Trainer
 from game.registry import GAMES
 

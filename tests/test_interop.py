@@ -254,8 +254,8 @@ def test_foreign_files_that_are_not_what_they_claim_are_refused(sb3_cartpole, tm
 
 
 def test_the_window_loads_an_sb3_model_and_lists_one_named_for_the_game(sb3_cartpole, tmp_path):
-    from agent.channels import Load, Step
-    from agent.session import TrainingSession
+    from agent.live.channels import Load, Step
+    from agent.live.session import TrainingSession
     from tests.support import SMALL, wait_for
     from ui.saves import list_checkpoints
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import FAST, Load, Mode, Pause, Resume, SetMode, SetSpeed
 from agent.config import load_config
-from agent.session import TrainingSession
+from agent.live.channels import FAST, Load, Mode, Pause, Resume, SetMode, SetSpeed
+from agent.live.session import TrainingSession
 from agent.trainer import evaluate_policy
 from game.registry import GAMES
 from tests.support import wait_for

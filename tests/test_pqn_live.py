@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import FAST, Load, Mode, NewAgent, Resume, SetMode, SetSpeed
 from agent.checkpoint import save_checkpoint
 from agent.config import load_config
 from agent.dqn import DQNLearner
+from agent.live.channels import FAST, Load, Mode, NewAgent, Resume, SetMode, SetSpeed
+from agent.live.session import TrainingSession
 from agent.pqn import PQNLearner
 from agent.pqn_live import LivePQNTrainer
-from agent.session import TrainingSession
 from game.registry import GAMES
 from tests.support import wait_for
 

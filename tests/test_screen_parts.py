@@ -12,8 +12,8 @@ import numpy as np
 import pygame
 import pytest
 
-from agent.channels import Mode, Snapshot
-from agent.versus import PLAYING, RewardCounts, Tally, VersusState
+from agent.live.channels import Mode, Snapshot
+from agent.live.versus import PLAYING, RewardCounts, Tally, VersusState
 from game.registry import GAMES
 from ui import theme
 from ui.game_view import HEADER, GameView

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import (
+from agent.checkpoint import load_into, read_checkpoint, save_checkpoint
+from agent.config import load_config
+from agent.dqn import DQNLearner
+from agent.live.channels import (
     FAST,
     HumanAction,
     Load,
@@ -23,10 +26,7 @@ from agent.channels import (
     SetSpeed,
     Step,
 )
-from agent.checkpoint import load_into, read_checkpoint, save_checkpoint
-from agent.config import load_config
-from agent.dqn import DQNLearner
-from agent.session import TrainingSession
+from agent.live.session import TrainingSession
 from game.registry import GAMES
 from tests.support import SMALL, wait_for
 

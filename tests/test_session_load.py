@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from agent.channels import FAST, Load, Mode, NewAgent, Pause, Resume, SetMode, SetSpeed, Step
 from agent.checkpoint import save_checkpoint
 from agent.config import load_config
+from agent.live.channels import FAST, Load, Mode, NewAgent, Pause, Resume, SetMode, SetSpeed, Step
+from agent.live.session import TrainingSession
 from agent.pqn import PQNLearner
-from agent.session import TrainingSession
 from game.registry import GAMES
 from tests.support import SMALL, wait_for
 
@@ -35,6 +35,7 @@ def test_a_pqn_agent_loads_into_the_window_and_its_q_values_show(tmp_path):
         session.send(Load(tmp_path / "breakout-pqn.pt"))
         loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
         assert loaded.global_step == 1234 and "breakout-pqn.pt" in loaded.agent_source
+        assert not loaded.message_is_error
         session.send(Step())
         stepped = wait_for(session, lambda s: s.env_steps > loaded.env_steps)
         trainer = session._trainer  # test-only peek: the agent now playing
@@ -64,6 +65,7 @@ def test_a_checkpoint_of_an_unknown_network_is_refused_and_the_agent_stays(tmp_p
         session.send(Load(bad))
         refused = wait_for(session, lambda s: "cannot build" in s.message)
         assert "\n" not in refused.message and refused.global_step == 0
+        assert refused.message_is_error  # the window shows it as an error, by this flag
         session.send(Pause())
         assert session._trainer.learner.config.hidden_sizes == (32, 32)
     finally:

@@ -8,7 +8,7 @@ import json
 import pygame
 import pytest
 
-from agent.channels import Mode
+from agent.live.channels import Mode
 from tests.test_app import press, run_until
 from ui.settings import WindowSettings, load_settings, save_settings
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from agent.config import load_config
-from agent.play import human_steps_per_agent_step
+from agent.live.play import human_steps_per_agent_step
+from agent.live.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, Tally, VersusMatch
 from agent.trainer import make_game_env
-from agent.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, Tally, VersusMatch
 from game.registry import GAMES
 
 LEFT, STAY, RIGHT = 0, 1, 2
@@ -101,7 +101,7 @@ NOOP, FIRE = 0, 1
 
 
 def breakout_match(seed: int = 2) -> VersusMatch:
-    """As ``agent.play`` sets it up: the person's env made for people, four of its frames to
+    """As ``agent.live.play`` sets it up: the person's env made for people, four of its frames to
     one of the agent's steps."""
     game, config = GAMES["breakout"], load_config("breakout")
     return VersusMatch(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from agent.channels import Snapshot
+from agent.live.channels import Snapshot
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import frame_to_surface

@@ -21,9 +21,9 @@ import pygame
 import pygame_gui
 import torch
 
-from agent.channels import Mode
 from agent.device import pick_device
-from agent.human_play import TAKEOVER_IDLE_S
+from agent.live.channels import Mode
+from agent.live.human_play import TAKEOVER_IDLE_S
 from ui.arcade import ArcadeScreen
 from ui.help import HelpScreen
 from ui.layout import MIN_LAYOUT

@@ -10,12 +10,13 @@ agent has unsaved training (``ui.quitting``).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygame
 import pygame_gui
 
-from agent.channels import (
+from agent.live.channels import (
     HandBack,
     HumanAction,
     Load,
@@ -34,7 +35,7 @@ from agent.channels import (
     Snapshot,
     Step,
 )
-from agent.session import TrainingSession
+from agent.live.session import TrainingSession
 from game.registry import GAMES, GameSpec
 from ui import theme
 from ui.controls import SPEEDS, ControlPanel
@@ -69,7 +70,18 @@ TOGGLE_NOTES = {
         "Saliency overlay off.",
     ),
 }
-ERROR_WORDS = ("cannot", "error", "not ", "refused", "corrupt", "no such", "unreadable", "failed")
+
+
+@dataclass
+class GameRecord:
+    """What the window keeps for each game, also while another one is on screen."""
+
+    board: Scoreboard
+    paused: bool = False  # as the user left it
+    save_name: str | None = None  # in the save box
+    selected_save: str | None = None  # in the load list
+    shipped_offered: bool = False  # the shipped agent was offered once
+    seen_message: int | None = None  # serial of the session's last message shown
 
 
 class ArcadeScreen(Screen):
@@ -118,13 +130,8 @@ class ArcadeScreen(Screen):
         self.toggles = ToggleBar(manager)
         self.guard = QuitGuard(manager)
         self.pads = Gamepads()
-        self.boards = {key: Scoreboard(spec) for key, spec in GAMES.items()}
-        self._user_paused: dict[str, bool] = {}
-        self._save_names: dict[str, str] = {}
-        self._selected_save: dict[str, str | None] = {}
-        self._shipped_offered: set[str] = set()
+        self.games = {key: GameRecord(Scoreboard(spec)) for key, spec in GAMES.items()}
         self._replace_asked: tuple[str, str, float] | None = None  # button, game, until when
-        self._seen_message: dict[str, int] = {}
         self._record_serial = -1
         self._saves_checked = 0.0
         self._layout_key: tuple | None = None
@@ -144,11 +151,16 @@ class ArcadeScreen(Screen):
         return GAMES[self.game_key]
 
     @property
+    def here(self) -> GameRecord:
+        """What the window keeps for the game on screen."""
+        return self.games[self.game_key]
+
+    @property
     def session(self) -> TrainingSession:
         return self.pool.get(self.game_key, self.mode)
 
     def _activate(self, key: str) -> None:
-        paused = self._user_paused.get(key, False)
+        paused = self.games[key].paused
         session = self.pool.get(key, self.mode, paused=paused)
         session.send(SetMode(self.mode))
         session.send(SetSpeed(SPEEDS[self.speed_index]))
@@ -160,9 +172,9 @@ class ArcadeScreen(Screen):
     def _offer_shipped(self) -> None:
         """In Human, Agent and Versus mode, the shipped agent loads unless this game's agent has
         learned already: its Q-values are the opinion worth showing beside a person's play."""
-        if self.mode is Mode.TRAIN or self.game_key in self._shipped_offered:
+        if self.mode is Mode.TRAIN or self.here.shipped_offered:
             return
-        self._shipped_offered.add(self.game_key)
+        self.here.shipped_offered = True
         shipped = self.saves_dir / f"{self.game_key}.pt"
         if shipped.is_file():
             self.session.send(Load(shipped, if_fresh=True))
@@ -255,7 +267,7 @@ class ArcadeScreen(Screen):
 
     def _quit_save_paths(self) -> dict[str, Path]:
         """Where each game's agent goes on the way out: the name in its save box."""
-        names = dict(self._save_names)
+        names = {key: record.save_name for key, record in self.games.items()}
         names[self.game_key] = self.controls.save_name()
         return {
             key: checkpoint_path(self.saves_dir, key, names.get(key) or default_name(key))
@@ -340,9 +352,9 @@ class ArcadeScreen(Screen):
             return
         self._stop_recording("recording stopped: the game changed")
         old = self.session
-        self._user_paused[self.game_key] = old.snapshot().paused
-        self._save_names[self.game_key] = self.controls.save_name()
-        self._selected_save[self.game_key] = self.controls.selected_name()
+        self.here.paused = old.snapshot().paused
+        self.here.save_name = self.controls.save_name()
+        self.here.selected_save = self.controls.selected_name()
         old.send(HumanAction(None))
         old.send(Pause())  # only the game on screen uses the CPU
         self.held.clear()
@@ -448,10 +460,8 @@ class ArcadeScreen(Screen):
         """A line for the user from outside the screen (an unreadable settings file)."""
         self._say(message, error=True)
 
-    def _say(self, message: str, error: bool | None = None) -> None:
-        self.message = message
-        lowered = message.lower()
-        self.message_error = any(w in lowered for w in ERROR_WORDS) if error is None else error
+    def _say(self, message: str, error: bool = False) -> None:
+        self.message, self.message_error = message, error
 
     def update(self, dt: float) -> None:
         if dt > 0:
@@ -460,17 +470,17 @@ class ArcadeScreen(Screen):
         self.manager.update(dt)
         snapshot = self.session.snapshot()
         self.snapshot = snapshot
-        self.boards[self.game_key].observe(snapshot, dt)
+        self.here.board.observe(snapshot, dt)
         if self.guard.saving:
             saved, failure = self.guard.poll(self.pool.sessions)
             if saved:
                 self.quit = True
             elif failure:
                 self._say(failure, error=True)
-        if self._seen_message.get(self.game_key) != snapshot.message_serial:
-            self._seen_message[self.game_key] = snapshot.message_serial
+        if self.here.seen_message != snapshot.message_serial:
+            self.here.seen_message = snapshot.message_serial
             if snapshot.message_serial > 0:
-                self._say(snapshot.message)
+                self._say(snapshot.message, error=snapshot.message_is_error)
                 self._saves_checked = 0.0
         if self.recording is not None and snapshot.frame_serial != self._record_serial:
             self._record_serial = snapshot.frame_serial
@@ -504,16 +514,16 @@ class ArcadeScreen(Screen):
         self.rects = arcade_layout(self.size, n_actions, self.show_agent_view)
         width = max(self.size[0], self.rects["q"].right + theme.GAP)
         if self.controls.widgets and self._widgets_game == self.game_key:
-            self._save_names[self.game_key] = self.controls.save_name()
-            self._selected_save[self.game_key] = self.controls.selected_name()
+            self.here.save_name = self.controls.save_name()
+            self.here.selected_save = self.controls.selected_name()
         self._widgets_game = self.game_key
         self.top.build(width)
         self.toggles.build(self.rects["toggles"])
         self.controls.build(
             self.rects["controls"],
-            self._save_names.get(self.game_key) or default_name(self.game_key),
+            self.here.save_name or default_name(self.game_key),
             list_checkpoints(self.saves_dir, self.game_key),
-            self._selected_save.get(self.game_key),
+            self.here.selected_save,
             self.with_q,
         )
         self._saves_checked = time.monotonic()
@@ -530,7 +540,7 @@ class ArcadeScreen(Screen):
             self.game,
             agent_view=self.show_agent_view,
             saliency=self.show_saliency,
-            board=self.boards[self.game_key],
+            board=self.here.board,
         )
         self.toggles.draw(surface)
         if self.recording is not None:

@@ -20,7 +20,7 @@ from pygame_gui.elements import (
     UITextEntryLine,
 )
 
-from agent.channels import FAST, WATCH, Mode, Snapshot
+from agent.live.channels import FAST, WATCH, Mode, Snapshot
 from ui import theme
 from ui.game_view import speed_label
 from ui.saves import display_name
@@ -60,7 +60,7 @@ class ControlPanel:
         self._epsilon_hold = 0.0
         self._speed_hold = 0.0
         self._texts: dict[str, str] = {}
-        self._value_x = 0
+        self._spots: dict[str, tuple[int, int]] = {}  # label and value positions, from build()
         self._saves_rect = pygame.Rect(0, 0, 0, 0)
 
     @classmethod
@@ -81,7 +81,15 @@ class ControlPanel:
 
         label_w, value_w = 62, 80
         slider_w = w - label_w - value_w - BUTTON_W - 8
-        self._value_x = x0 + label_w + slider_w + 8
+        speed_label_x = x0 + BUTTON_W + 6 + 64 + 12
+        middle = inner.y + WIDGET_H // 2
+        # Where draw() writes the labels and values beside the widgets, placed with them.
+        self._spots = {
+            "epsilon": (x0, middle),
+            "epsilon_value": (x0 + label_w + slider_w + 8, middle),
+            "speed": (speed_label_x, middle + ROW),
+            "speed_value": (inner.right, middle + ROW),
+        }
         self.epsilon = UIHorizontalSlider(
             row(0, x0 + label_w, slider_w),
             0.0,
@@ -111,7 +119,7 @@ class ControlPanel:
             object_id="#step",
             tool_tip_text="One step while paused (N)",
         )
-        speed_x = x0 + BUTTON_W + 6 + 64 + 12 + 50
+        speed_x = speed_label_x + 50
         self.speed = UIHorizontalSlider(
             row(1, speed_x, x0 + w - 66 - speed_x),
             0,
@@ -316,16 +324,16 @@ class ControlPanel:
         if not self.widgets:
             return
         theme.draw_card(surface, self.rect)
-        inner = self.rect.inflate(-2 * theme.PAD, -2 * theme.PAD)
-        middle = inner.y + WIDGET_H // 2
+        spots = self._spots
+        value_x, middle = spots["epsilon_value"]
         theme.draw_text(
-            surface, "epsilon", (inner.x, middle), size=13, colour=theme.DIM, anchor="midleft"
+            surface, "epsilon", spots["epsilon"], size=13, colour=theme.DIM, anchor="midleft"
         )
         if snapshot.mode is Mode.HUMAN:
             theme.draw_text(
                 surface,
                 "you play",
-                (self._value_x, middle),
+                spots["epsilon_value"],
                 size=13,
                 colour=theme.FAINT,
                 anchor="midleft",
@@ -336,7 +344,7 @@ class ControlPanel:
             theme.draw_text(
                 surface,
                 f"{snapshot.epsilon:.2f}",
-                (self._value_x, middle + 1),
+                (value_x, middle + 1),
                 kind="mono",
                 size=15,
                 colour=colour,
@@ -349,7 +357,7 @@ class ControlPanel:
             theme.draw_text(
                 surface,
                 note,
-                (self._value_x, middle + 1),
+                (value_x, middle + 1),
                 kind="mono",
                 size=11,
                 colour=theme.DIM,
@@ -361,15 +369,13 @@ class ControlPanel:
                 tip = self.epsilon.rect.bottom + 1
                 marker = [(x, tip), (x - 4, tip + 5), (x + 4, tip + 5)]
                 pygame.draw.polygon(surface, theme.DIM, marker)
-        middle += ROW
-        speed_x = inner.x + BUTTON_W + 6 + 64 + 12
         theme.draw_text(
-            surface, "speed", (speed_x, middle), size=13, colour=theme.DIM, anchor="midleft"
+            surface, "speed", spots["speed"], size=13, colour=theme.DIM, anchor="midleft"
         )
         natural = snapshot.mode in (Mode.HUMAN, Mode.VERSUS)
         text = "natural" if natural else speed_label(SPEEDS[speed_index])
         theme.draw_text(
-            surface, text, (inner.right, middle), kind="mono", size=13, anchor="midright"
+            surface, text, spots["speed_value"], kind="mono", size=13, anchor="midright"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from agent.channels import FAST, Mode, Snapshot
+from agent.live.channels import FAST, Mode, Snapshot
 from game.registry import GameSpec
 from ui import theme
 from ui.scoreboard import Scoreboard, countdown_label

@@ -6,7 +6,7 @@ from typing import Any
 
 import pygame
 
-from agent.human_play import TAKEOVER_IDLE_S
+from agent.live.human_play import TAKEOVER_IDLE_S
 from game.registry import GAMES
 from ui import theme
 from ui.screen import Screen

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pygame
 
-from agent.channels import Mode, Snapshot
+from agent.live.channels import Mode, Snapshot
 from game.registry import GameSpec
 from ui import theme
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pygame
 
-from agent.channels import Mode, Snapshot
+from agent.live.channels import Mode, Snapshot
 from game.registry import GameSpec
 from ui import theme
 from ui.agent_view import STATE_LABELS, AgentView, draw_state_bars

@@ -15,8 +15,8 @@ import pygame
 import pygame_gui
 from pygame_gui.elements import UIButton, UILabel, UIWindow
 
-from agent.channels import Save
-from agent.session import TrainingSession
+from agent.live.channels import Save
+from agent.live.session import TrainingSession
 from game.registry import GAMES
 
 SAVE_WAIT_S = 20.0  # seconds the saves on the way out may take before the quit is called off

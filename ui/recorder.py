@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from agent.channels import Mode, Snapshot
+from agent.live.channels import Mode, Snapshot
+from agent.messages import first_line
 from agent.recording import GifRecorder
 from game.registry import GameSpec
 from ui import theme
@@ -139,7 +140,7 @@ class GifCapture:
             try:
                 self._writer.append(frame)
             except (OSError, ValueError) as error:
-                self.error = str(error).splitlines()[0] if str(error) else type(error).__name__
+                self.error = first_line(error)
 
 
 def recording_path(folder: Path, game: str, mode: str) -> Path:

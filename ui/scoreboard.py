@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from agent.channels import Mode, Snapshot
+from agent.live.channels import Mode, Snapshot
 from game.registry import GameSpec
 from ui.theme import format_number
 
@@ -98,10 +98,10 @@ class Scoreboard:
         first: catches and misses in fruit catch, the time balanced in a person's CartPole,
         else the episode's score and the episode."""
         human = snapshot.mode is Mode.HUMAN
-        if self.game.key == "fruit" and snapshot.mode is not Mode.VERSUS:
+        if self.game.counts_catches and snapshot.mode is not Mode.VERSUS:
             side, who = (self.human, "") if human else (self.agent, "agent ")
             return [(f"{who}caught", f"{side.caught:,}"), ("missed", f"{side.missed:,}")]
-        if self.game.key == "cartpole" and human and not snapshot.teach:
+        if self.game.human_score_in_seconds and human and not snapshot.teach:
             fps = self.game.human_fps
             best = "-" if self.human_best is None else f"{self.human_best / fps:.1f} s"
             return [("balanced", f"{snapshot.episode_return / fps:.1f} s"), ("best", best)]

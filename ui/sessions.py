@@ -6,10 +6,10 @@ from typing import Any
 
 import torch
 
-from agent.channels import Mode
 from agent.config import load_config
-from agent.human_play import TAKEOVER_IDLE_S
-from agent.session import TrainingSession
+from agent.live.channels import Mode
+from agent.live.human_play import TAKEOVER_IDLE_S
+from agent.live.session import TrainingSession
 from game.registry import GAMES
 
 # The window shares the machine with the user's desktop: 1M Breakout frames would take 6.6 GiB,

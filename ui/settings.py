@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.channels import Mode
+from agent.live.channels import Mode
 from game.registry import GAMES
 from ui.controls import SPEEDS
 

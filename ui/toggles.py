@@ -13,7 +13,7 @@ import pygame_gui
 from pygame_gui.core import ObjectID
 from pygame_gui.elements import UIButton
 
-from agent.channels import Mode, Snapshot
+from agent.live.channels import Mode, Snapshot
 from ui import theme
 from ui.shortcuts import Intent
 

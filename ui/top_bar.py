@@ -7,7 +7,7 @@ import pygame_gui
 from pygame_gui.core import ObjectID
 from pygame_gui.elements import UIButton
 
-from agent.channels import Mode
+from agent.live.channels import Mode
 from game.registry import GAMES
 from ui import theme
 from ui.shortcuts import Intent

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from agent.channels import Snapshot
-from agent.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, VersusState
+from agent.live.channels import Snapshot
+from agent.live.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, VersusState
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import HEADER, fit, frame_to_surface, scale_frame
@@ -276,7 +276,7 @@ class VersusView:
 def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple[str, str]]:
     """What a side's label shows: fruit catch's catches and misses over the match (a round is
     one fruit), other games the round's score."""
-    if game.key == "fruit":
+    if game.counts_catches:
         counts: RewardCounts = versus.human_rewards if human else versus.agent_rewards
         return [("caught", f"{counts.positive:,}"), ("missed", f"{counts.negative:,}")]
     score = versus.human_score if human else versus.agent_score

@@ -14,9 +14,9 @@ from collections import deque
 
 import numpy as np
 
-from agent.channels import Mode
-from agent.play import Move, Play
-from agent.versus import VersusState
+from agent.live.channels import Mode
+from agent.live.play import Move, Play
+from agent.live.versus import VersusState
 
 CURVE_POINTS = 10_000  # episode returns kept for the learning curve
 SALIENCY_INTERVAL_S = 0.2  # seconds between saliency maps while the overlay is on

@@ -10,7 +10,7 @@ Pacing follows "Fix Your Timestep!": at a finite speed, steps are due at fixed t
 own rate times the speed multiplier; human play always at the game's human rate) and the thread
 sleeps on the command queue in between, so commands wake it at once. At ``FAST`` it steps flat
 out and publishes a few snapshots a second, copying the frame only then. What one step does in
-each mode (takeovers, teaching, versus rounds) lives in ``agent.play``.
+each mode (takeovers, teaching, versus rounds) lives in ``agent.live.play``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agent.channels import (
+from agent.checkpoint import (
+    CheckpointError,
+    checkpoint_config,
+    load_into,
+    network_signature,
+    save_checkpoint,
+)
+from agent.config import ConfigError, DQNConfig, load_config
+from agent.device import describe_device
+from agent.interop import read_agent_file
+from agent.live.channels import (
     WATCH,
     Command,
     HandBack,
@@ -49,19 +59,10 @@ from agent.channels import (
     Snapshot,
     Step,
 )
-from agent.checkpoint import (
-    CheckpointError,
-    checkpoint_config,
-    load_into,
-    network_signature,
-    save_checkpoint,
-)
-from agent.config import ConfigError, DQNConfig, load_config
-from agent.device import describe_device
-from agent.human_play import TAKEOVER_IDLE_S, Takeover
-from agent.interop import read_agent_file
-from agent.live_view import LiveView
-from agent.play import Play
+from agent.live.human_play import TAKEOVER_IDLE_S, Takeover
+from agent.live.play import Play
+from agent.live.view import LiveView
+from agent.messages import first_line
 from agent.pqn_live import LivePQNTrainer, make_live_trainer
 from agent.trainer import Trainer
 from game.registry import GameSpec
@@ -118,6 +119,7 @@ class TrainingSession:
         self._view = LiveView()
         self._device_name = describe_device(device)
         self._message = ""
+        self._message_is_error = False
         self._message_serial = 0
         self._rate_mark = (time.monotonic(), 0)
         self._steps_done = 0
@@ -161,7 +163,7 @@ class TrainingSession:
             self._play = Play(self.game, self.config, self._trainer, self.seed, self._takeover)
             self._play.prepare(self._mode)
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
-            self._say(f"cannot start {self.game.title}: {_one_line(error)}")
+            self._say(f"cannot start {self.game.title}: {first_line(error)}", error=True)
             self._publish(ready=False)
             while not isinstance(self._commands.get(), Shutdown):
                 pass
@@ -261,7 +263,7 @@ class TrainingSession:
         try:
             self._play.prepare(mode)
         except Exception as error:  # noqa: BLE001
-            self._say(f"cannot open a game for {mode.value} play: {_one_line(error)}")
+            self._say(f"cannot open a game for {mode.value} play: {first_line(error)}", error=True)
             return
         self._mode = mode
         self._play.reset_control()
@@ -274,7 +276,7 @@ class TrainingSession:
         except Exception as error:  # noqa: BLE001 - the window must survive any trainer error
             traceback.print_exc()
             self._paused = True
-            self._say(f"paused after an error: {_one_line(error)}")
+            self._say(f"paused after an error: {first_line(error)}", error=True)
 
     def _step(self) -> None:
         play = self._play
@@ -303,7 +305,7 @@ class TrainingSession:
         try:
             saved = save_checkpoint(path, self.game.key, trainer.learner, counters, info)
         except CheckpointError as error:
-            self._say(str(error))
+            self._say(str(error), error=True)
             return
         self._updates_at_save = trainer.learner.updates
         self._say(f"saved {_short(saved)}")
@@ -323,7 +325,7 @@ class TrainingSession:
         except CheckpointError as error:
             if trainer is not None and trainer is not self._trainer:
                 trainer.close()
-            self._say(str(error))
+            self._say(str(error), error=True)
             return
         if trainer is not self._trainer:
             self._replace_trainer(trainer)
@@ -357,7 +359,7 @@ class TrainingSession:
                 self.game, self._default_config, self.device, seed=self.seed
             )
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
-            self._say(f"cannot make a new agent: {_one_line(error)}")
+            self._say(f"cannot make a new agent: {first_line(error)}", error=True)
             return
         self._replace_trainer(trainer)
         self._loaded, self._loaded_name = False, ""
@@ -391,7 +393,7 @@ class TrainingSession:
                 )
             return make_live_trainer(self.game, config, self.device, seed=self.seed)
         except Exception as error:  # noqa: BLE001 - a bad config, no memory, the emulator
-            reason = _one_line(error)
+            reason = first_line(error)
             raise CheckpointError(f"{path}: a network this app cannot build ({reason})") from None
 
     def _replace_trainer(self, trainer: Trainer | LivePQNTrainer) -> None:
@@ -406,8 +408,8 @@ class TrainingSession:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def _say(self, message: str) -> None:
-        self._message = message
+    def _say(self, message: str, error: bool = False) -> None:
+        self._message, self._message_is_error = message, error
         self._message_serial += 1
 
     def _agent_source(self) -> str:
@@ -495,6 +497,7 @@ class TrainingSession:
             returns=view.returns,
             message=self._message,
             message_serial=self._message_serial,
+            message_is_error=self._message_is_error,
             controller=(
                 "human" if play is not None and play.human_in_control(self._mode, now) else "agent"
             ),
@@ -518,11 +521,6 @@ class TrainingSession:
 def _mean(values) -> float | None:
     values = list(values)
     return float(np.mean(values)) if values else None
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 def _short(path: Path) -> str:

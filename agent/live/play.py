@@ -7,7 +7,7 @@ The session's thread owns one ``Play`` next to its trainer. ``step`` does one st
   between episodes (CartPole); with Teach on they play the agent's own game instead, so every
   move is a valid transition for its memory, marked as a demonstration (Breakout: frame skip
   4, at the agent's pace);
-- Versus: the person and the agent each play a copy of the same game (``agent.versus``), the
+- Versus: the person and the agent each play a copy of the same game (``agent.live.versus``), the
   person's made for people (Breakout: they serve the ball themselves).
 Every step reports what the agent would have done, so the Q-value panel never goes quiet.
 """
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agent.channels import Mode
 from agent.config import DQNConfig
-from agent.human_play import HumanGame, HumanInput, Takeover
+from agent.live.channels import Mode
+from agent.live.human_play import HumanGame, HumanInput, Takeover
+from agent.live.versus import PLAYING, VersusMatch
 from agent.saliency import saliency_map
 from agent.trainer import StepReport, Trainer, make_game_env
-from agent.versus import PLAYING, VersusMatch
 from game.registry import GameSpec, rendered
 
 if TYPE_CHECKING:  # the window's PQN trainer plays through the same calls

@@ -1,7 +1,7 @@
 """What travels between the window and a training session: commands one way, snapshots back.
 
 Both are small frozen dataclasses, so neither side can change what the other holds (see
-STYLE.md, "two narrow channels, one way each"). The session lives in ``agent.session``.
+STYLE.md, "two narrow channels, one way each"). The session lives in ``agent.live.session``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.versus import VersusState
+from agent.live.versus import VersusState
 
 WATCH = 1.0  # speed multiplier: the game's natural pace
 FAST = math.inf  # speed multiplier: flat out
@@ -163,7 +163,8 @@ class Snapshot:
     """What the session looks like after its latest step; session -> UI, never mutated.
 
     ``frame_serial`` grows by one each time a new ``frame`` is published, so a reader can tell
-    new frames from old. ``message_serial`` does the same for ``message``. In Human mode
+    new frames from old. ``message_serial`` does the same for ``message``, and
+    ``message_is_error`` says whether it reports something that failed. In Human mode
     ``q_values`` and ``agent_action`` are what the agent would do in the person's game, and
     ``greedy`` says whether the person did that; the same holds while ``controller`` is
     ``"human"`` in Agent or Train mode (a takeover). ``obs`` is what the network receives now
@@ -206,6 +207,7 @@ class Snapshot:
     returns: tuple[float, ...]
     message: str
     message_serial: int
+    message_is_error: bool = False
     controller: str = "agent"  # who acts in the game on screen: "agent" or "human"
     hand_back_in: float | None = None  # seconds until a takeover ends; None: no takeover
     teach: bool = False
