@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -20,6 +20,9 @@ from agent.q_learner import QLearner
 from agent.replay import ReplayBuffer
 from game.registry import GameSpec, rendered
 from game.snapshot import env_state, restore_env_state
+
+if TYPE_CHECKING:  # learns on the same schedule
+    from agent.vector_trainer import VectorTrainer
 
 RECENT_EPISODES = 100  # window of the "mean return" statistic
 
@@ -144,6 +147,26 @@ class StepReport:
     @property
     def episode_lengths(self) -> tuple[int, ...]:
         return () if self.episode_length is None else (self.episode_length,)
+
+
+def learn_on_schedule(trainer: Trainer | VectorTrainer, before: int) -> float | None:
+    """DQN's schedule, for one env or many: the updates that fell due as the step counter
+    moved on from ``before`` (one of ``gradient_steps`` batches every ``train_frequency`` env
+    steps, once past ``learning_starts`` and the memory is warm), then the target sync, if one
+    fell due. Returns the last update's loss; None if none was made.
+
+    With N envs the counter moves N at a time, so a sync may come up to N / train_frequency - 1
+    updates late: a small fraction of the interval."""
+    c, step = trainer.config, trainer.global_step
+    due = multiples_crossed(max(before, c.learning_starts - 1), step, c.train_frequency)
+    loss = None
+    if due > 0 and replay_warm(trainer.replay, c):
+        for _ in range(due * c.gradient_steps):
+            batch = trainer.replay.sample(c.batch_size, trainer.rng, c.demo_fraction)
+            loss = trainer.learner.update(batch)
+    if multiples_crossed(before, step, c.target_update_interval):
+        trainer.learner.sync_target()
+    return loss
 
 
 class StepCounting:
@@ -276,17 +299,9 @@ class Trainer(StepCounting):
         )
 
     def _learn(self) -> float | None:
-        """Train every ``train_frequency`` steps once warm; sync the target on schedule."""
-        c = self.config
-        loss = None
-        due = self.global_step >= c.learning_starts and self.global_step % c.train_frequency == 0
-        if due and replay_warm(self.replay, c):
-            for _ in range(c.gradient_steps):
-                batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
-                loss = self.learner.update(batch)
+        loss = learn_on_schedule(self, self.global_step - 1)
+        if loss is not None:
             self.last_loss = loss
-        if self.global_step % c.target_update_interval == 0:
-            self.learner.sync_target()
         return loss
 
     def state_dict(self) -> dict:

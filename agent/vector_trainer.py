@@ -23,10 +23,9 @@ from agent.trainer import (
     Evaluator,
     StepCounting,
     agent_spaces,
+    learn_on_schedule,
     make_replay,
-    multiples_crossed,
     policy_actions,
-    replay_warm,
 )
 from game.registry import GameSpec
 
@@ -146,22 +145,9 @@ class VectorTrainer(StepCounting):
         )
 
     def _learn(self, before: int) -> float | None:
-        """The updates due since ``before`` (one per ``train_frequency`` env steps once past
-        ``learning_starts``), then a target sync if one fell due."""
-        c = self.config
-        due = multiples_crossed(
-            max(before, c.learning_starts - 1), self.global_step, c.train_frequency
-        )
-        loss = None
-        if due > 0 and replay_warm(self.replay, c):
-            for _ in range(due * c.gradient_steps):
-                batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
-                loss = self.learner.update(batch)
+        loss = learn_on_schedule(self, before)
+        if loss is not None:
             self.last_loss = loss
-        # Synced after this step's updates, not between them: with N envs a sync may come up to
-        # N / train_frequency - 1 updates late, a small fraction of the interval.
-        if multiples_crossed(before, self.global_step, c.target_update_interval):
-            self.learner.sync_target()
         return loss
 
     def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
