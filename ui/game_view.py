@@ -230,27 +230,9 @@ def draw_countdown(surface: pygame.Surface, target: pygame.Rect, seconds_left: f
         target.centerx,
         max(target.y + card.height // 2 + 8, target.y + target.height // 4),
     )
-    shade = pygame.Surface(card.size, pygame.SRCALPHA)
-    pygame.draw.rect(shade, (*theme.CARD, 225), shade.get_rect(), border_radius=theme.RADIUS)
-    surface.blit(shade, card)
-    pygame.draw.rect(surface, theme.PURPLE, card, width=2, border_radius=theme.RADIUS)
-    theme.draw_text(
-        surface,
-        countdown_label(seconds_left),
-        (card.centerx, card.y + 8),
-        kind="bold",
-        size=64,
-        colour=theme.PURPLE,
-        anchor="midtop",
-    )
-    theme.draw_text(
-        surface,
-        "get ready",
-        (card.centerx, card.bottom - 12),
-        size=14,
-        colour=theme.DIM,
-        anchor="midbottom",
-    )
+    theme.draw_overlay_card(surface, card, theme.PURPLE, border_width=2, opacity=225)
+    headline = (countdown_label(seconds_left), 64, theme.PURPLE)
+    theme.draw_notice(surface, card, headline, ("get ready", 14), margins=(8, 12))
 
 
 def taken_over(snapshot: Snapshot) -> bool:

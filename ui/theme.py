@@ -101,6 +101,37 @@ def draw_card(surface: pygame.Surface, rect: pygame.Rect, title: str | None = No
     return inner
 
 
+def draw_overlay_card(
+    surface: pygame.Surface,
+    card: pygame.Rect,
+    border: tuple[int, int, int],
+    *,
+    border_width: int = 1,
+    opacity: int = 238,
+) -> None:
+    """A dark, nearly opaque card over the game frames, with a coloured border."""
+    shade = pygame.Surface(card.size, pygame.SRCALPHA)
+    pygame.draw.rect(shade, (*CARD, opacity), shade.get_rect(), border_radius=RADIUS)
+    surface.blit(shade, card)
+    pygame.draw.rect(surface, border, card, width=border_width, border_radius=RADIUS)
+
+
+def draw_notice(
+    surface: pygame.Surface,
+    card: pygame.Rect,
+    headline: tuple[str, int, tuple[int, int, int]],
+    note: tuple[str, int],
+    margins: tuple[int, int] = (8, 8),
+) -> None:
+    """A headline (text, size, colour) at the top of ``card`` and a dim note (text, size) at
+    its bottom, ``margins`` (top, bottom) in from its edges."""
+    text, size, colour = headline
+    top = (card.centerx, card.y + margins[0])
+    draw_text(surface, text, top, kind="bold", size=size, colour=colour, anchor="midtop")
+    bottom = (card.centerx, card.bottom - margins[1])
+    draw_text(surface, note[0], bottom, size=note[1], colour=DIM, anchor="midbottom")
+
+
 def draw_pill(
     surface: pygame.Surface,
     text: str,

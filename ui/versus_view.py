@@ -178,7 +178,7 @@ class VersusView:
     ) -> None:
         card = pygame.Rect(0, 0, min(body.width - 16, 360), 56 + 22 * len(lines))
         card.center = body.center
-        _shade(surface, card)
+        theme.draw_overlay_card(surface, card, theme.ACCENT)
         theme.draw_text(
             surface, title, (card.centerx, card.y + 14), kind="bold", size=22, anchor="midtop"
         )
@@ -198,7 +198,7 @@ class VersusView:
     ) -> None:
         card = pygame.Rect(0, 0, min(body.width - 16, 460), 196)
         card.center = body.center
-        _shade(surface, card)
+        theme.draw_overlay_card(surface, card, theme.ACCENT)
         colours = {
             "human": theme.PURPLE,
             "agent": theme.ACCENT,
@@ -287,29 +287,5 @@ def _draw_game_over(surface: pygame.Surface, frame: pygame.Rect, note: str) -> N
     """GAME OVER and what happens next, in the middle of a side's frame."""
     card = pygame.Rect(0, 0, min(frame.width - 8, 220), 58)
     card.center = frame.center
-    _shade(surface, card)
-    theme.draw_text(
-        surface,
-        "GAME OVER",
-        (card.centerx, card.y + 8),
-        kind="bold",
-        size=16,
-        colour=theme.ORANGE,
-        anchor="midtop",
-    )
-    theme.draw_text(
-        surface,
-        note,
-        (card.centerx, card.bottom - 8),
-        size=13,
-        colour=theme.DIM,
-        anchor="midbottom",
-    )
-
-
-def _shade(surface: pygame.Surface, card: pygame.Rect) -> None:
-    """A dark, nearly opaque card over the frames, with the accent border."""
-    shade = pygame.Surface(card.size, pygame.SRCALPHA)
-    pygame.draw.rect(shade, (*theme.CARD, 238), shade.get_rect(), border_radius=theme.RADIUS)
-    surface.blit(shade, card)
-    pygame.draw.rect(surface, theme.ACCENT, card, width=1, border_radius=theme.RADIUS)
+    theme.draw_overlay_card(surface, card, theme.ACCENT)
+    theme.draw_notice(surface, card, ("GAME OVER", 16, theme.ORANGE), (note, 13))
