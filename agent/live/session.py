@@ -27,16 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agent.checkpoint import (
-    CheckpointError,
-    checkpoint_config,
-    load_into,
-    network_signature,
-    save_checkpoint,
-)
-from agent.config import ConfigError, DQNConfig, load_config
+from agent.checkpoint import CheckpointError
+from agent.config import DQNConfig, load_config
 from agent.device import describe_device
-from agent.interop import read_agent_file
+from agent.live.agents import AgentOrigin, load_agent, save_agent
 from agent.live.channels import (
     WATCH,
     Command,
@@ -71,7 +65,6 @@ FAST_PUBLISH_S = 0.2  # seconds between snapshots at FAST
 MAX_LAG_S = 0.25  # behind schedule by more than this, the clock restarts instead of catching up
 RATE_WINDOW_S = 0.5  # seconds over which steps/s is measured
 SHUTDOWN_WAIT_S = 2.0
-SCHEDULE_KEYS = ("epsilon_start", "epsilon_end", "epsilon_decay_steps")
 
 
 class TrainingSession:
@@ -112,10 +105,7 @@ class TrainingSession:
         self._epsilon_override: float | None = None
         self._takeover = Takeover(takeover_idle_s)
         self._play: Play | None = None
-        self._loaded = False  # a checkpoint was loaded into this session
-        self._loaded_name = ""
-        self._updates_at_load = 0
-        self._updates_at_save = 0  # what a quit would lose: the updates since
+        self._origin = AgentOrigin()  # where the agent playing came from
         self._view = LiveView()
         self._device_name = describe_device(device)
         self._message = ""
@@ -296,59 +286,26 @@ class TrainingSession:
     def _save(self, path: Path) -> None:
         trainer = self._trainer
         assert trainer is not None
-        counters = {
-            "global_step": trainer.global_step,
-            "episode": trainer.episode,
-            "updates": trainer.learner.updates,
-        }
-        info = {"source": "app", "mean_return": _mean(trainer.recent_returns)}
         try:
-            saved = save_checkpoint(path, self.game.key, trainer.learner, counters, info)
+            saved = save_agent(trainer, self.game, path)
         except CheckpointError as error:
             self._say(str(error), error=True)
             return
-        self._updates_at_save = trainer.learner.updates
+        self._origin.updates_at_save = trainer.learner.updates
         self._say(f"saved {_short(saved)}")
 
     def _load(self, path: Path, if_fresh: bool) -> None:
-        assert self._trainer is not None
-        if if_fresh and (self._trainer.learner.updates > 0 or self._loaded):
+        current = self._trainer
+        assert current is not None
+        if if_fresh and (current.learner.updates > 0 or self._origin.name):
             return
-        trainer = None
         try:
-            payload = read_agent_file(path, self.game)
-            trainer = self._trainer_shaped_for(payload, path)
-            # Another algorithm's optimizer state (PQN's RAdam) does not carry over to DQN's.
-            algorithm = payload["config"].get("algorithm", "dqn")
-            same_algorithm = algorithm == trainer.config.algorithm
-            load_into(path, self.game.key, trainer.learner, same_algorithm, payload)
+            trainer = load_agent(current, self.game, path, self._dqn_config, self.device, self.seed)
         except CheckpointError as error:
-            if trainer is not None and trainer is not self._trainer:
-                trainer.close()
             self._say(str(error), error=True)
             return
-        if trainer is not self._trainer:
-            self._replace_trainer(trainer)
-        # Exploration carries on where the checkpoint's own schedule had reached, not from
-        # this window's default schedule at the same step.
-        saved = payload.get("config", {})
-        schedule = {k: saved[k] for k in SCHEDULE_KEYS if k in saved}
-        with contextlib.suppress(ConfigError, TypeError, ValueError):
-            trainer.config = dataclasses.replace(trainer.config, **schedule)
-        trainer.continue_counting(payload["counters"])
-        # A trained agent goes on learning gently: at the rate that trained it from scratch it
-        # would drift away from what it knows.
-        fine_tune = trainer.config.fine_tune_learning_rate
-        trainer.learner.set_learning_rate(fine_tune or trainer.config.learning_rate)
-        trainer.recent_returns.clear()
-        trainer.last_loss = None
-        trainer.restart_episode()
-        self._loaded = True
-        self._loaded_name = Path(path).name
-        self._updates_at_load = self._updates_at_save = trainer.learner.updates
-        if self._play is not None and self._play.match is not None:
-            self._play.match.reset_tally()  # a new opponent starts a new tally
-        self._view.forget_progress()
+        updates = trainer.learner.updates
+        self._take_up(trainer, AgentOrigin(Path(path).name, updates, updates))
         self._say(f"loaded {_short(path)} (trained {trainer.global_step:,} steps)")
         self._publish(frame=True)
 
@@ -361,40 +318,18 @@ class TrainingSession:
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot make a new agent: {first_line(error)}", error=True)
             return
-        self._replace_trainer(trainer)
-        self._loaded, self._loaded_name = False, ""
-        self._updates_at_load = self._updates_at_save = 0
-        if self._play is not None and self._play.match is not None:
-            self._play.match.reset_tally()
-        self._view.forget_progress()
+        self._take_up(trainer, AgentOrigin())
         self._say("a new agent, untrained: Train mode trains it from scratch")
         self._publish(frame=True)
 
-    def _trainer_shaped_for(self, payload: dict, path: Path) -> Trainer | LivePQNTrainer:
-        """The session's trainer if its network has the checkpoint's shape; else a new trainer
-        whose network does (an agent trained with LayerNorm by PQN, a different width), with
-        the session's other settings. The old one stays until the load has succeeded."""
-        trainer = self._trainer
-        assert trainer is not None
-        saved = payload["network"]
-        algorithm = payload["config"].get("algorithm", "dqn")
-        same_shape = saved == network_signature(trainer.learner)
-        if payload["game"] != self.game.key or (same_shape and algorithm == self.config.algorithm):
-            return trainer  # load_into explains a wrong game
-        try:
-            if algorithm == "pqn":  # trained on by PQN, with its own settings
-                config = checkpoint_config(payload, path)
-            else:  # the game's own DQN settings, whatever agent was playing before
-                config = dataclasses.replace(
-                    self._dqn_config,
-                    network=saved["kind"],
-                    hidden_sizes=tuple(saved["hidden_sizes"]) or self.config.hidden_sizes,
-                    dueling=bool(saved["dueling"]),
-                )
-            return make_live_trainer(self.game, config, self.device, seed=self.seed)
-        except Exception as error:  # noqa: BLE001 - a bad config, no memory, the emulator
-            reason = first_line(error)
-            raise CheckpointError(f"{path}: a network this app cannot build ({reason})") from None
+    def _take_up(self, trainer: Trainer | LivePQNTrainer, origin: AgentOrigin) -> None:
+        """Play on with ``trainer``'s agent, come from ``origin``: a new opponent."""
+        if trainer is not self._trainer:
+            self._replace_trainer(trainer)
+        self._origin = origin
+        if self._play is not None and self._play.match is not None:
+            self._play.match.reset_tally()  # a new opponent starts a new tally
+        self._view.forget_progress()
 
     def _replace_trainer(self, trainer: Trainer | LivePQNTrainer) -> None:
         """Play on with ``trainer`` in place of the session's trainer, which is closed."""
@@ -413,12 +348,7 @@ class TrainingSession:
         self._message_serial += 1
 
     def _agent_source(self) -> str:
-        trainer = self._trainer
-        updates = trainer.learner.updates if trainer else 0
-        if self._loaded:
-            more = updates - self._updates_at_load
-            return self._loaded_name + (f" + {more:,} updates here" if more > 0 else "")
-        return f"trained here, {updates:,} updates" if updates else "untrained"
+        return self._origin.describe(self._trainer.learner.updates if self._trainer else 0)
 
     def _epsilon_in_use(self) -> float:
         if self._epsilon_override is not None:
@@ -512,9 +442,7 @@ class TrainingSession:
             saliency=view.saliency,
             saliency_action=view.saliency_action,
             versus=view.versus,
-            unsaved_updates=max(0, trainer.learner.updates - self._updates_at_save)
-            if trainer
-            else 0,
+            unsaved_updates=self._origin.unsaved(trainer.learner.updates) if trainer else 0,
         )
 
 
