@@ -23,6 +23,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -380,47 +381,35 @@ class TrainingSession:
         return 0.0 if self._paused else self._steps_per_second
 
     def _make_snapshot(self, *, ready: bool) -> Snapshot:
-        trainer = self._trainer
-        recent = list(trainer.recent_returns) if trainer else []
         fast_pace = 1.0 / FAST_PUBLISH_S
         pace = self._pace_hz()
         play = self._play
         now = time.monotonic()
         human_game = play.human if play is not None and self._mode is Mode.HUMAN else None
         teaching = play is not None and play.teach and self._mode is Mode.HUMAN
+        fields = self._agent_fields()
+        if human_game is not None and not teaching:  # the person's own game is on screen
+            fields["episode_return"] = human_game.score
         view, last = self._view, self._view.last
         return Snapshot(
+            **fields,
             game=self.game.key,
             ready=ready,
             mode=self._mode,
             paused=self._paused,
             speed=self._speed,
             pace_hz=fast_pace if math.isinf(pace) else pace,
-            global_step=trainer.global_step if trainer else 0,
-            env_steps=trainer.env_steps if trainer else 0,
-            episode=trainer.episode if trainer else 0,
-            updates=trainer.learner.updates if trainer else 0,
             epsilon=self._epsilon_in_use() if self._mode is not Mode.HUMAN else 0.0,
-            scheduled_epsilon=trainer.scheduled_epsilon if trainer else 1.0,
             epsilon_overridden=self._epsilon_override is not None,
             action=last.action if last else None,
             agent_action=last.agent_action if last else None,
             q_values=last.q_values if last else (),
             greedy=last.greedy if last else True,
             reward=last.reward if last else 0.0,
-            episode_return=(
-                human_game.score
-                if human_game is not None and not teaching
-                else (trainer.episode_return if trainer else 0.0)
-            ),
-            last_return=recent[-1] if recent else None,
-            mean_return=_mean(recent),
             human_episode=play.human.episode if play and play.human else 0,
             human_last_return=play.human.last_return if play and play.human else None,
             loss=view.loss,
             steps_per_second=self._measure_rate(),
-            replay_size=min(trainer.replay.transitions, trainer.replay.capacity) if trainer else 0,
-            replay_capacity=trainer.replay.capacity if trainer else self.config.buffer_size,
             device=self._device_name,
             frame=view.frame,
             frame_serial=view.frame_serial,
@@ -435,20 +424,44 @@ class TrainingSession:
                 self._takeover.seconds_left(now) if self._mode in (Mode.AGENT, Mode.TRAIN) else None
             ),
             teach=bool(play is not None and play.teach),
-            demo_count=trainer.replay.demo_count if trainer else 0,
             demo_fraction=self.config.demo_fraction,
             agent_source=self._agent_source(),
             obs=view.obs,
             saliency=view.saliency,
             saliency_action=view.saliency_action,
             versus=view.versus,
-            unsaved_updates=self._origin.unsaved(trainer.learner.updates) if trainer else 0,
         )
 
-
-def _mean(values) -> float | None:
-    values = list(values)
-    return float(np.mean(values)) if values else None
+    def _agent_fields(self) -> dict[str, Any]:
+        """The snapshot's fields about the agent and its training; those of a session that
+        has no trainer yet (still starting) when it has none."""
+        trainer = self._trainer
+        if trainer is None:
+            return {
+                "global_step": 0, "env_steps": 0, "episode": 0, "updates": 0,
+                "scheduled_epsilon": 1.0, "episode_return": 0.0, "last_return": None,
+                "mean_return": None, "replay_size": 0, "replay_capacity": self.config.buffer_size,
+                "demo_count": 0, "unsaved_updates": 0,
+            }  # fmt: skip
+        recent, replay, updates = (
+            list(trainer.recent_returns),
+            trainer.replay,
+            trainer.learner.updates,
+        )
+        return {
+            "global_step": trainer.global_step,
+            "env_steps": trainer.env_steps,
+            "episode": trainer.episode,
+            "updates": updates,
+            "scheduled_epsilon": trainer.scheduled_epsilon,
+            "episode_return": trainer.episode_return,
+            "last_return": recent[-1] if recent else None,
+            "mean_return": float(np.mean(recent)) if recent else None,
+            "replay_size": min(replay.transitions, replay.capacity),
+            "replay_capacity": replay.capacity,
+            "demo_count": replay.demo_count,
+            "unsaved_updates": self._origin.unsaved(updates),
+        }
 
 
 def _short(path: Path) -> str:
