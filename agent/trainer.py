@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -20,9 +20,6 @@ from agent.q_learner import QLearner
 from agent.replay import ReplayBuffer
 from game.registry import GameSpec, rendered
 from game.snapshot import env_state, restore_env_state
-
-if TYPE_CHECKING:  # learns on the same schedule
-    from agent.vector_trainer import VectorTrainer
 
 RECENT_EPISODES = 100  # window of the "mean return" statistic
 
@@ -149,26 +146,6 @@ class StepReport:
         return () if self.episode_length is None else (self.episode_length,)
 
 
-def learn_on_schedule(trainer: Trainer | VectorTrainer, before: int) -> float | None:
-    """DQN's schedule, for one env or many: the updates that fell due as the step counter
-    moved on from ``before`` (one of ``gradient_steps`` batches every ``train_frequency`` env
-    steps, once past ``learning_starts`` and the memory is warm), then the target sync, if one
-    fell due. Returns the last update's loss; None if none was made.
-
-    With N envs the counter moves N at a time, so a sync may come up to N / train_frequency - 1
-    updates late: a small fraction of the interval."""
-    c, step = trainer.config, trainer.global_step
-    due = multiples_crossed(max(before, c.learning_starts - 1), step, c.train_frequency)
-    loss = None
-    if due > 0 and replay_warm(trainer.replay, c):
-        for _ in range(due * c.gradient_steps):
-            batch = trainer.replay.sample(c.batch_size, trainer.rng, c.demo_fraction)
-            loss = trainer.learner.update(batch)
-    if multiples_crossed(before, step, c.target_update_interval):
-        trainer.learner.sync_target()
-    return loss
-
-
 class StepCounting:
     """What every trainer counts: env steps that learned (the schedule's clock) and episodes,
     and the state that lets a stopped run go on."""
@@ -206,7 +183,65 @@ class StepCounting:
         self.recent_returns.extend(float(r) for r in state["recent_returns"])
 
 
-class Trainer(StepCounting):
+class DQNTraining(StepCounting):
+    """What the one-env and the vector DQN trainers share: how they are set up around their
+    env(s), and DQN's learning schedule."""
+
+    game: GameSpec
+    replay: ReplayBuffer
+    learner: DQNLearner
+    last_loss: float | None
+
+    def _set_up(
+        self,
+        game: GameSpec,
+        config: DQNConfig,
+        device: torch.device,
+        seed: int,
+        spaces: tuple[gym.spaces.Space, gym.spaces.Space],
+        num_envs: int = 1,
+    ) -> None:
+        """The replay memory, learner, counters and evaluator for envs of these ``spaces``
+        (observation, action), seeded from ``seed``."""
+        self.game, self.config, self.seed = game, config, seed
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        obs_space, n_actions = agent_spaces(*spaces)
+        self.replay = make_replay(game, config, obs_space, num_envs)
+        self.learner = DQNLearner(obs_space.shape, n_actions, config, device)
+        self.global_step = 0
+        self.episode = 0
+        self.recent_returns = deque(maxlen=RECENT_EPISODES)
+        self.last_loss = None
+        self._evaluator = Evaluator(game, config)
+
+    def _learn(self, before: int) -> float | None:
+        """DQN's schedule, for one env or many: the updates that fell due as the step counter
+        moved on from ``before`` (one of ``gradient_steps`` batches every ``train_frequency``
+        env steps, once past ``learning_starts`` and the memory is warm), then the target sync,
+        if one fell due. Returns the last update's loss; None if none was made.
+
+        With N envs the counter moves N at a time, so a sync may come up to
+        N / train_frequency - 1 updates late: a small fraction of the interval."""
+        c, step = self.config, self.global_step
+        due = multiples_crossed(max(before, c.learning_starts - 1), step, c.train_frequency)
+        loss = None
+        if due > 0 and replay_warm(self.replay, c):
+            for _ in range(due * c.gradient_steps):
+                batch = self.replay.sample(c.batch_size, self.rng, c.demo_fraction)
+                loss = self.learner.update(batch)
+            self.last_loss = loss
+        if multiples_crossed(before, step, c.target_update_interval):
+            self.learner.sync_target()
+        return loss
+
+    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
+        """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
+        one-env evaluation envs seeded ``seed``, ``seed + 1``, ...; training is left alone."""
+        return self._evaluator(self.learner, episodes, seed, epsilon)
+
+
+class Trainer(DQNTraining):
     """DQN on one game: env, replay memory, learner, counters."""
 
     def __init__(
@@ -216,25 +251,15 @@ class Trainer(StepCounting):
         device: torch.device,
         seed: int = 0,
     ) -> None:
-        self.game = game
-        self.config = config
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        torch.manual_seed(seed)
         self.env = make_game_env(game, config, train=True)
         self.env.action_space.seed(seed)
-        obs_space = self.env.observation_space
-        self.replay = make_replay(game, config, obs_space)
-        self.learner = DQNLearner(obs_space.shape, int(self.env.action_space.n), config, device)
-        self.global_step = 0
+        self._set_up(
+            game, config, device, seed, (self.env.observation_space, self.env.action_space)
+        )
         self.env_steps = 0
-        self.episode = 0
         self.episode_return = 0.0
         self.episode_length = 0  # agent steps of the running game
-        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
-        self.last_loss: float | None = None
         self.obs, _ = self.env.reset(seed=seed)
-        self._evaluator = Evaluator(game, config)
         self._stored_last_step = True
 
     def frame(self) -> np.ndarray:
@@ -273,7 +298,7 @@ class Trainer(StepCounting):
 
         loss = None
         if learn:
-            loss = self._learn()
+            loss = self._learn(self.global_step - 1)
         episode_return = episode_length = None
         if terminated or truncated:
             if info.get("game_over", True):
@@ -297,12 +322,6 @@ class Trainer(StepCounting):
             epsilon=eps,
             episode_length=episode_length,
         )
-
-    def _learn(self) -> float | None:
-        loss = learn_on_schedule(self, self.global_step - 1)
-        if loss is not None:
-            self.last_loss = loss
-        return loss
 
     def state_dict(self) -> dict:
         """Also the game mid-play and the running episode: a resumed run goes on exactly."""
@@ -339,11 +358,6 @@ class Trainer(StepCounting):
 
     def close(self) -> None:
         self.env.close()
-
-    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
-        """Returns of ``episodes`` whole games of (near-)greedy play, run side by side in
-        envs seeded ``seed``, ``seed + 1``, ...; the training env is left alone."""
-        return self._evaluator(self.learner, episodes, seed, epsilon)
 
 
 class Evaluator:

@@ -10,23 +10,13 @@ next), a target sync every ``target_update_interval``, epsilon on the same linea
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from agent.config import DQNConfig
-from agent.dqn import DQNLearner
-from agent.trainer import (
-    RECENT_EPISODES,
-    Evaluator,
-    StepCounting,
-    agent_spaces,
-    learn_on_schedule,
-    make_replay,
-    policy_actions,
-)
+from agent.trainer import DQNTraining, policy_actions
 from game.registry import GameSpec
 
 
@@ -69,7 +59,7 @@ class GameOverTally:
         return scores, lengths
 
 
-class VectorTrainer(StepCounting):
+class VectorTrainer(DQNTraining):
     """DQN on ``num_envs`` copies of one game stepped together: vector env, interleaved replay
     memory, learner, counters. Headless: it shows no frames."""
 
@@ -83,25 +73,12 @@ class VectorTrainer(StepCounting):
     ) -> None:
         if game.make_train_vector is None:
             raise ValueError(f"{game.title} has no vector env to train from")
-        self.game = game
-        self.config = config
         self.num_envs = num_envs
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        torch.manual_seed(seed)
         self.envs = game.make_train_vector(num_envs)
-        obs_space, n_actions = agent_spaces(
-            self.envs.single_observation_space, self.envs.single_action_space
-        )
-        self.replay = make_replay(game, config, obs_space, num_envs)
-        self.learner = DQNLearner(obs_space.shape, n_actions, config, device)
-        self.global_step = 0
-        self.episode = 0
-        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
-        self.last_loss: float | None = None
+        spaces = (self.envs.single_observation_space, self.envs.single_action_space)
+        self._set_up(game, config, device, seed, spaces, num_envs)
         self.obs, _ = self.envs.reset(seed=seed)  # sub-env i is seeded seed + i
         self._tally = GameOverTally(num_envs)
-        self._evaluator = Evaluator(game, config)
 
     def continue_counting(self, counters: dict[str, int]) -> None:
         """Take up a checkpoint's counters. The games start afresh (a vector env cannot be
@@ -143,16 +120,6 @@ class VectorTrainer(StepCounting):
             epsilon=epsilon,
             episode_lengths=tuple(lengths),
         )
-
-    def _learn(self, before: int) -> float | None:
-        loss = learn_on_schedule(self, before)
-        if loss is not None:
-            self.last_loss = loss
-        return loss
-
-    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
-        """Returns of ``episodes`` whole games in the one-env evaluation envs the app plays in."""
-        return self._evaluator(self.learner, episodes, seed, epsilon)
 
     def close(self) -> None:
         self.envs.close()
