@@ -118,18 +118,29 @@ def _runs_figure(plt, tables, title):
 
 
 def _campaign_figure(plt, path, rows, title):
-    steps = _floats(rows, "env_steps", path)
-    hours = _floats(rows, "hours", path)
-    scores = _floats(rows, "score_mean", path)
-    spread = _floats(rows, "score_std", path) if "score_std" in rows[0] else None
+    """Score against env steps and against hours; one line per learner the record holds (a
+    side-by-side record holds two)."""
+    learners = sorted({row.get("algorithm", "") for row in rows})
     figure, (by_steps, by_hours) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-    for axes, x, label in (
-        (by_steps, steps / 1e6, "env steps (millions)"),
-        (by_hours, hours, "hours of CPU training"),
+    for index, learner in enumerate(learners):
+        mine = sorted(
+            (row for row in rows if row.get("algorithm", "") == learner),
+            key=lambda row: float(row["env_steps"]),
+        )
+        steps = _floats(mine, "env_steps", path)
+        hours = _floats(mine, "hours", path)
+        scores = _floats(mine, "score_mean", path)
+        spread = _floats(mine, "score_std", path) if "score_std" in mine[0] else None
+        name = learner.upper() if len(learners) > 1 else "this app"
+        for axes, x in ((by_steps, steps / 1e6), (by_hours, hours)):
+            color = f"C{index}"
+            axes.plot(x, scores, "o-", color=color, label=f"{name} (30 games, epsilon 0.05)")
+            if spread is not None:
+                axes.fill_between(x, scores - spread, scores + spread, color=color, alpha=0.15)
+    for axes, label in (
+        (by_steps, "env steps (millions)"),
+        (by_hours, "hours of CPU training"),
     ):
-        axes.plot(x, scores, "o-", color="C0", label="this app (30 games, epsilon 0.05)")
-        if spread is not None:
-            axes.fill_between(x, scores - spread, scores + spread, color="C0", alpha=0.15)
         for name, level in REFERENCE_LEVELS.items():
             axes.axhline(level, color="grey", linestyle=":", linewidth=1)
             axes.annotate(name, (0.01, level), xycoords=("axes fraction", "data"), fontsize=8,
@@ -139,8 +150,10 @@ def _campaign_figure(plt, path, rows, title):
         axes.grid(alpha=0.3)
         axes.set_ylim(bottom=0)
     for index, (name, (ref_steps, ref_scores)) in enumerate(REFERENCE_CURVES.items()):
-        by_steps.plot(np.array(ref_steps) / 1e6, ref_scores, "s--", color=f"C{index + 1}",
-                      label=name)  # fmt: skip
+        color = f"C{len(learners) + index}"
+        by_steps.plot(np.array(ref_steps) / 1e6, ref_scores, "s--", color=color, label=name)
     by_steps.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, 0.92))
+    if len(learners) > 1:
+        by_hours.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, 0.92))
     figure.suptitle(title or "Breakout campaign: score against env steps and against hours")
     return figure

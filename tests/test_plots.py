@@ -81,3 +81,28 @@ def test_the_sb3_estimate_reads_steps_off_the_published_curve():
     assert run.steps_on_curve(15.0) == 1_000_000
     assert run.steps_on_curve(31.8) == pytest.approx(1_000_000 + 1_000_000 * 16.8 / 85)
     assert np.isnan(run.steps_on_curve(400.0))
+
+
+def test_a_side_by_side_record_draws_one_line_per_learner(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agent.plots import _campaign_figure
+
+    rows = [
+        {"chunk": "0", "env_steps": str(steps), "hours": str(hours), "score_mean": str(score),
+         "score_std": "1.0", "algorithm": learner}
+        for learner, steps, hours, score in [
+            ("pqn", 2_000_000, 1.0, 30.0), ("dqn", 500_000, 1.0, 20.0),
+            ("pqn", 1_000_000, 0.5, 10.0), ("dqn", 1_000_000, 2.0, 40.0),
+        ]
+    ]  # fmt: skip
+    figure = _campaign_figure(plt, tmp_path / "side.csv", rows, None)
+    by_steps, by_hours = figure.axes
+    lines = {line.get_label(): line for line in by_hours.get_lines()}
+    assert set(lines) >= {"DQN (30 games, epsilon 0.05)", "PQN (30 games, epsilon 0.05)"}
+    pqn = lines["PQN (30 games, epsilon 0.05)"]
+    assert list(pqn.get_xdata()) == [0.5, 1.0] and list(pqn.get_ydata()) == [10.0, 30.0]
+    plt.close(figure)
