@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
-from itertools import islice
 
 import numpy as np
 import torch
@@ -13,7 +11,8 @@ from torch import nn
 
 from agent.adam import Adam
 from agent.config import DQNConfig
-from agent.networks import QNetwork, numpy_forward, run_layers
+from agent.networks import QNetwork, numpy_forward
+from agent.precision import WorkingCopy
 from agent.q_learner import QLearner
 from agent.replay import Batch
 
@@ -43,15 +42,6 @@ def td_target(
     return reward + discount * (1.0 - terminated.float()) * next_value
 
 
-def write_counts(tensors: Iterable[torch.Tensor]) -> list[int] | None:
-    """How many in-place writes each tensor has had (``Tensor._version``, private to torch);
-    None where a release lacks it: the caller then assumes every tensor changed."""
-    try:
-        return [tensor._version for tensor in tensors]
-    except AttributeError:
-        return None
-
-
 class DQNLearner(QLearner):
     """Owns the networks and optimizer; acts epsilon-greedily and learns from replayed batches."""
 
@@ -71,17 +61,9 @@ class DQNLearner(QLearner):
             # Autocast would cast the target's weights to bf16 at every update: keep them so.
             self.target = self.target.to(torch.bfloat16)
         self._numpy_online = numpy_forward(self.online)  # small MLPs act faster without torch
-        # A bf16 copy of the online network, made once per update, serves the update's forward
-        # passes (autocast would cast the weights again at every update) and acting while
-        # learning, which reads the whole conv net for each observation right after the update
-        # has pushed it out of the CPU's caches: in bf16 half as much (~7% of a Breakout
-        # training step). Scores and play keep the float32 network.
-        self._bf16_online: QNetwork | None = None
-        plain_head = isinstance(self.online.head, nn.Sequential)  # its last layer is the output
-        bf16_on_cpu = self.autocast_bf16 and device.type == "cpu"
-        if bf16_on_cpu and config.network == "nature_cnn" and plain_head:
-            self._bf16_online = copy.deepcopy(self.target).requires_grad_(True)
-        self._bf16_weights: tuple[int, list[int] | None] | None = None  # what the copy holds
+        # Breakout's update and acting while learning run on a bf16 copy (agent/precision.py).
+        wanted = self.autocast_bf16 and device.type == "cpu" and config.network == "nature_cnn"
+        self.working = WorkingCopy.where_it_pays(self.online, self.target, wanted)
         # Fused Adam: one pass over all parameters, ~20% off a small update (agent/adam.py).
         self.optimizer = Adam(
             self.online.parameters(), lr=config.learning_rate, eps=config.adam_eps
@@ -100,36 +82,11 @@ class DQNLearner(QLearner):
         return q.float().cpu().numpy()
 
     def learning_q_values(self, obs: np.ndarray) -> np.ndarray:
-        """``q_values`` for choosing actions while learning, where exploration dwarfs rounding:
-        from a bf16 copy of the online network where one is kept, else the same."""
-        actor = self._bf16_copy()
-        if actor is None:
+        """``q_values`` for choosing actions while learning: from the bf16 working copy where
+        one is kept, else the same."""
+        if self.working is None:
             return self.q_values(obs)
-        with torch.inference_mode():
-            # A copy is kept only for a plain head, whose last layer is the output layer.
-            head, output = actor.head, self.online.head[-1]  # type: ignore[index]
-            assert isinstance(head, nn.Sequential) and isinstance(output, nn.Linear)
-            with self._autocast():
-                hidden = run_layers(islice(head, len(head) - 1), actor.embed(torch.as_tensor(obs)))
-            # The output layer in float32, the online network's own (it is tiny): in bf16 the
-            # Q-values would come in steps of 1/64 near 3, which shows in the Q-value panel.
-            q = F.linear(hidden.float(), output.weight, output.bias)
-        return q.numpy()
-
-    def _bf16_copy(self) -> QNetwork | None:
-        """The bf16 copy of the online network, brought up to date first; None if none is kept."""
-        network = self._bf16_online
-        if network is None:
-            return None
-        # Weights change by updates, and by loads and other in-place writes, each of which
-        # bumps its tensor's version (the fused optimizer step does not).
-        versions = write_counts(self.online.parameters())
-        weights = (self.updates, versions)
-        if versions is None or weights != self._bf16_weights:
-            with torch.no_grad():
-                torch._foreach_copy_(list(network.parameters()), list(self.online.parameters()))
-            self._bf16_weights = weights
-        return network
+        return self.working.q_values(obs, self.updates)
 
     def update(self, batch: Batch) -> float:
         """One gradient step on a replayed batch; returns the Huber loss."""
@@ -141,31 +98,32 @@ class DQNLearner(QLearner):
         discount = torch.as_tensor(batch.discount, device=device)
         terminated = torch.as_tensor(batch.terminated, device=device)
 
-        # The online network's forward passes run on its bf16 copy where one is kept, and the
-        # copy's gradients are handed to the float32 weights; else autocast casts the online
-        # weights, once for both passes (one autocast region).
-        bf16_copy = self._bf16_copy()
-        online = self.online if bf16_copy is None else bf16_copy
+        # The online network's passes run on the bf16 working copy where one is kept (else
+        # autocast casts the float32 weights, once for both passes: one autocast region).
+        working = self.working
+        online = self.online if working is None else working.network_for_update(self.updates)
         with self._autocast():
             obs, next_obs = online.prepare(obs), online.prepare(next_obs)
+            # 1. The target: r + gamma^n max_a' Q_target(s', a') (Double DQN: the online
+            #    network picks a'), no bootstrap past a terminal state.
             with torch.no_grad():
                 next_q_target = self.target(next_obs).float()
                 next_q_online = online(next_obs).float() if self.config.double_dqn else None
+            # 2. The prediction: Q(s, a) of the actions taken.
             q_taken = online(obs).float().gather(1, action[:, None]).squeeze(1)
         target = td_target(
             reward, discount, terminated, next_q_online, next_q_target, self.config.double_dqn
         )
+        # 3. The Huber loss between them.
         loss = F.smooth_l1_loss(q_taken, target)
         self._q_taken = q_taken.detach().mean()
 
+        # 4. Gradients, onto the float32 weights.
         self.optimizer.zero_grad()
         loss.backward()
-        if bf16_copy is not None:
-            for param, working in zip(
-                self.online.parameters(), bf16_copy.parameters(), strict=True
-            ):
-                assert working.grad is not None  # every parameter takes part in the loss
-                param.grad, working.grad = working.grad.float(), None
+        if working is not None:
+            working.pass_gradients()
+        # 5. An Adam step, the gradients' global norm clipped to max_grad_norm as it reads them.
         self.optimizer.step(grad_factor=self._clip_factor())
         self.updates += 1
         return float(loss.detach())

@@ -39,10 +39,10 @@ def main() -> int:
         name: Trainer(GAMES["breakout"], config, torch.device("cpu"), seed=1)
         for name in ("bf16 copy", "autocast only")
     }
-    if trainers["bf16 copy"].learner._bf16_online is None:
+    if trainers["bf16 copy"].learner.working is None:
         print("no bf16 copy on this machine (no native bf16): nothing to compare")
         return 0
-    trainers["autocast only"].learner._bf16_online = None  # benchmark-only switch
+    trainers["autocast only"].learner.working = None  # benchmark-only switch
     rates: dict[str, list[float]] = {name: [] for name in trainers}
     for trainer in trainers.values():
         while trainer.global_step < config.learning_starts:

@@ -5,8 +5,9 @@
 Runs the real app headless (SDL's dummy video driver), switches to each game in Train mode at
 fast speed and drives the normal loop (60 fps cap) for the given time, then prints the frames
 drawn per second, the median, 99th-percentile and worst time between two frames, and how long
-a pause key took to show in the window. Breakout starts learning after 500 steps here (instead
-of 80,000) so that its conv-net updates run during the measurement.
+a pause key took to show in the window. Breakout trains PQN, its learner, which learns from its
+first 1,024-step rollout on; a DQN agent loaded there would start learning after 500 steps here
+(instead of 20,000), so that its conv-net updates run during the measurement.
 """
 
 from __future__ import annotations

@@ -320,8 +320,8 @@ def test_update_on_the_bf16_copy_matches_the_autocast_update():
     }
     if not learners["copy"].autocast_bf16:
         pytest.skip("no native bf16 on this CPU")
-    assert learners["copy"]._bf16_online is not None
-    learners["autocast"]._bf16_online = None  # casts the online weights under autocast
+    assert learners["copy"].working is not None
+    learners["autocast"].working = None  # casts the online weights under autocast
     for learner in learners.values():
         learner.online.load_state_dict(learners["copy"].online.state_dict())
         learner.target.load_state_dict(learners["copy"].online.state_dict())
@@ -344,7 +344,7 @@ def test_update_on_the_bf16_copy_matches_the_autocast_update():
         learner.optimizer.step = record
         losses[precision] = learner.update(batch)
     assert losses["copy"] == pytest.approx(losses["autocast"], rel=1e-3)
-    assert all(p.grad is None for p in learners["copy"]._bf16_online.parameters())
+    assert all(p.grad is None for p in learners["copy"].working.copy.parameters())
     for ours, autocast, exact in zip(grads["copy"], grads["autocast"], grads["fp32"], strict=True):
         assert ours.dtype == torch.float32
         # bf16 rounding moves both away from float32 (here by ~1-13%), by about as much.
@@ -405,17 +405,17 @@ def test_dueling_learner_acts_in_float32_while_learning():
 def test_the_bf16_copy_follows_weights_loaded_in_place(monkeypatch, counts_writes):
     """The copy is refreshed when the weights change outside an update; where torch has no
     write counter (``Tensor._version`` is private), it is refreshed every time."""
-    import agent.dqn as dqn_module
+    import agent.precision as precision_module
 
     if not counts_writes:
-        monkeypatch.setattr(dqn_module, "write_counts", lambda tensors: None)
+        monkeypatch.setattr(precision_module, "write_counts", lambda tensors: None)
     config = config_from_dict({"network": "nature_cnn", "mixed_precision": True})
     torch.manual_seed(4)
     learner, other = (
         DQNLearner((4, 84, 84), 4, config, CPU),
         DQNLearner((4, 84, 84), 4, config, CPU),
     )
-    if learner._bf16_online is None:
+    if learner.working is None:
         pytest.skip("no native bf16 on this CPU")
     obs = np.random.default_rng(2).integers(0, 256, (6, 4, 84, 84), dtype=np.uint8)
     before = learner.learning_q_values(obs)

@@ -10,7 +10,7 @@ import torch
 from agent import runs
 from agent.checkpoint import read_checkpoint
 from agent.config import ConfigError, load_config
-from agent.networks import NatureQNetwork, build_q_network
+from agent.networks import build_q_network
 from agent.pqn import PQNLearner, PQNTrainer, q_lambda_returns
 from game.registry import GAMES
 
@@ -89,11 +89,11 @@ def test_the_layer_norm_network_normalises_every_hidden_layer():
     ]
     q = network(torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8))
     assert q.shape == (3, 4) and torch.isfinite(q).all()
-    # Without LayerNorm the layers keep the names the shipped Breakout agent was saved with.
-    plain = NatureQNetwork((4, 84, 84), 4).state_dict()
-    shipped = read_checkpoint("saves/breakout.pt")["online"]
-    assert {k: tuple(v.shape) for k, v in plain.items()} == {
-        k: tuple(v.shape) for k, v in shipped.items()
+    # The shipped Breakout agent, trained by the campaign's PQN run, is this network.
+    shipped = read_checkpoint("saves/breakout.pt")
+    assert shipped["network"]["kind"] == "nature_cnn_ln"
+    assert {k: tuple(v.shape) for k, v in network.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in shipped["online"].items()
     }
 
 

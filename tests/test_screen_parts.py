@@ -209,3 +209,22 @@ def test_a_paused_narrow_view_keeps_paused_in_its_header_clear_of_the_title(surf
     assert len(columns_with(surface, header, theme.ORANGE)) > 20  # PAUSED is always shown
     assert len(columns_with(surface, title, theme.ORANGE)) == 0  # and never over the title
     assert len(columns_with(surface, target, theme.ORANGE)) == 0  # nor over the game
+
+
+def test_the_stats_say_when_an_agent_keeps_no_replay_memory(surface, monkeypatch):
+    from ui.panels import StatsPanel
+
+    written: list[str] = []
+    draw_text = theme.draw_text
+
+    def record(target, text, *args, **kwargs):
+        written.append(text)
+        return draw_text(target, text, *args, **kwargs)
+
+    monkeypatch.setattr(theme, "draw_text", record)
+    area = pygame.Rect(0, 0, 800, 120)
+    StatsPanel().draw(surface, area, snapshot(replay_capacity=0))  # PQN
+    assert "none (PQN)" in written
+    written.clear()
+    StatsPanel().draw(surface, area, snapshot(replay_size=5, replay_capacity=10))
+    assert "5 / 10" in written and "none (PQN)" not in written

@@ -179,6 +179,8 @@ class StatsPanel:
         # Compact, so a full memory ("250k / 250k") never runs into its label.
         size, capacity = snapshot.replay_size, snapshot.replay_capacity
         fill = f"{theme.format_count(size)} / {theme.format_count(capacity)}"
+        if capacity == 0:
+            fill = "none (PQN)"  # it learns from its rollouts, keeping no replay memory
         cells = (
             ("step", theme.format_number(snapshot.global_step)),
             ("episode", theme.format_number(snapshot.episode)),
