@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--envs N]
 
 Figures: CartPole and fruit catch time to solve (whole `main.py train` processes, several
-seeds), Breakout env steps/s in the learning phase on CPU, the same with N envs stepped
-together (`train --envs N`, on CUDA when present), and replay memory per stored Breakout
+seeds), Breakout env steps/s of PQN (its learner) and of DQN's learning phase on CPU, DQN with
+N envs stepped together (`train --envs N`, on CUDA when present), replay memory per stored Breakout
 transition; and, from the Breakout campaign's record, the hours of CPU training it took to
 reach human level and 100, beside what SB3's DQN would take here.
 """
@@ -136,6 +136,35 @@ def breakout_cpu_speed(windows: int, steps: int) -> None:
         print(f"breakout CPU learning phase, {name}: {text}", flush=True)
 
 
+def breakout_pqn_speed(iterations: int) -> None:
+    """Env steps/s of `train breakout` with PQN, Breakout's learner, on one torch thread as the
+    campaign runs it: each iteration is 8 envs' 128-step rollouts (1,024 env steps) and the 16
+    minibatch updates learned from them; the median of ``iterations`` after one to warm up."""
+    import torch
+
+    from agent.config import load_config
+    from agent.pqn import PQNTrainer
+    from game.registry import GAMES
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    trainer = PQNTrainer(GAMES["breakout"], load_config("breakout"), torch.device("cpu"), None)
+    trainer.step()
+    rates = []
+    for _ in range(iterations):
+        start, first = time.perf_counter(), trainer.global_step
+        trainer.step()
+        rates.append((trainer.global_step - first) / (time.perf_counter() - start))
+    trainer.close()
+    torch.set_num_threads(threads)
+    median = statistics.median(rates)
+    print(
+        f"breakout CPU, PQN (train breakout, one torch thread): {median:.0f} env steps/s; "
+        f"median of {len(rates)} iterations of 1,024, {min(rates):.0f}-{max(rates):.0f}",
+        flush=True,
+    )
+
+
 def breakout_vector_speed(windows: int, steps: int, num_envs: int | None) -> None:
     """Env steps/s of `train --envs N` in the learning phase: every env's action from one
     batched forward pass, one batch-32 update every 4 env steps (N / 4 a vector step)."""
@@ -206,7 +235,9 @@ def breakout_campaign_hours() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and steps")
-    figures = ["cartpole", "fruit", "breakout-cpu", "breakout-vector", "memory", "campaign"]
+    figures = [
+        "cartpole", "fruit", "breakout-pqn", "breakout-cpu", "breakout-vector", "memory", "campaign"
+    ]  # fmt: skip
     parser.add_argument("--only", nargs="*", default=None, choices=figures)
     parser.add_argument(
         "--envs", type=int, help="breakout-vector: envs stepped together (8 on CPU, 32 on CUDA)"
@@ -224,6 +255,8 @@ def main() -> None:
         time_to_solve("fruit", 0.9, seeds, 30_000)
     if "cartpole" in chosen:
         time_to_solve("cartpole", 475, seeds, 50_000)
+    if "breakout-pqn" in chosen:
+        breakout_pqn_speed(3 if args.quick else 8)
     if "breakout-cpu" in chosen:
         breakout_cpu_speed(*windows)
     if "breakout-vector" in chosen:
