@@ -193,14 +193,13 @@ def load_torch_file(path: str | Path, source: Any = None) -> Any:
     path = Path(path)
     if source is None and not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    if not _archive_intact(source if source is not None else path):
+    target = source if source is not None else path
+    if not _archive_intact(target):
         raise CheckpointError(f"{path}: corrupt or truncated, not a readable checkpoint")
     if source is not None:
         source.seek(0)
     try:
-        return torch.load(
-            source if source is not None else path, map_location="cpu", weights_only=True
-        )
+        return torch.load(target, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         # torch reports damaged bytes as unpickling errors too; only a global is an attempt
         # to import (and maybe run) code.

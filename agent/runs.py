@@ -299,9 +299,8 @@ def train(
             between_steps = True
             elapsed = time.perf_counter() - start
             first_episode = report.episode - len(report.episode_returns) + 1
-            lengths = report.episode_lengths
-            for k, episode_return in enumerate(report.episode_returns):
-                length = lengths[k] if k < len(lengths) else None
+            ended = zip(report.episode_returns, report.episode_lengths, strict=True)
+            for k, (episode_return, length) in enumerate(ended):
                 metrics.write(
                     kind="episode",
                     global_step=report.global_step,

@@ -30,7 +30,7 @@ class VectorStepReport:
     episode_returns: tuple[float, ...]
     loss: float | None
     epsilon: float
-    episode_lengths: tuple[int, ...] = ()
+    episode_lengths: tuple[int, ...]
 
 
 class GameOverTally:

@@ -64,7 +64,7 @@ def save_agent(trainer: LiveTrainer, game: GameSpec, path: Path) -> Path:
     return save_checkpoint(path, game.key, trainer.learner, counters, info)
 
 
-def load_agent(
+def load_into_trainer(
     trainer: LiveTrainer,
     game: GameSpec,
     path: Path,

@@ -31,7 +31,7 @@ import torch
 from agent.checkpoint import CheckpointError
 from agent.config import DQNConfig, load_config
 from agent.device import describe_device
-from agent.live.agents import AgentOrigin, load_agent, save_agent
+from agent.live.agents import AgentOrigin, load_into_trainer, save_agent
 from agent.live.channels import (
     WATCH,
     Command,
@@ -301,7 +301,9 @@ class TrainingSession:
         if if_fresh and (current.learner.updates > 0 or self._origin.name):
             return
         try:
-            trainer = load_agent(current, self.game, path, self._dqn_config, self.device, self.seed)
+            trainer = load_into_trainer(
+                current, self.game, path, self._dqn_config, self.device, self.seed
+            )
         except CheckpointError as error:
             self._say(str(error), error=True)
             return
