@@ -20,13 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see tests/conftest.py
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import headless  # noqa: E402, F401  (before pygame: draws nowhere)
 import pygame  # noqa: E402
 
 from agent.live.channels import FAST, Mode  # noqa: E402
@@ -64,8 +62,8 @@ def measure(app: App, game: str, seconds: float) -> dict[str, float]:
         "p99_ms": 1000 * gaps[int(0.99 * (len(gaps) - 1))],
         "worst_ms": 1000 * gaps[-1],
         "pause_ms": 1000 * latency,
-        "steps_per_s": (last.global_step - first.global_step) / seconds,
-        "updates": last.updates - first.updates,
+        "steps_per_s": (last.training.global_step - first.training.global_step) / seconds,
+        "updates": last.training.updates - first.training.updates,
     }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
+from typing import Any
 
-from agent.live.channels import Snapshot
+from agent.live.channels import Mode, Snapshot
 from agent.live.session import TrainingSession
 
 # Small configs so sessions learn within a test's budget; Breakout's learning_starts stays
@@ -41,6 +43,53 @@ def wait_for(
         time.sleep(0.002)
     snapshot = session.snapshot()
     raise AssertionError(
-        f"timed out; last snapshot: step {snapshot.env_steps}, "
-        f"mode {snapshot.mode}, paused {snapshot.paused}, {snapshot.message!r}"
+        f"timed out; last snapshot: step {snapshot.training.env_steps}, "
+        f"mode {snapshot.mode}, paused {snapshot.paused}, {snapshot.message.text!r}"
     )
+
+
+def snapshot_of(
+    game: str = "cartpole",
+    *,
+    ready: bool = True,
+    mode: Mode = Mode.AGENT,
+    paused: bool = False,
+    speed: float = 1.0,
+    pace_hz: float = 8.0,
+    **fields: Any,
+) -> Snapshot:
+    """A snapshot for drawing tests, its parts' fields named flat (``q_values=...``,
+    ``message="..."``, ``frame_serial=1``); the fields not named keep their defaults."""
+    made = Snapshot(game=game, ready=ready, mode=mode, paused=paused, speed=speed, pace_hz=pace_hz)
+    return with_fields(made, **fields)
+
+
+def with_fields(snapshot: Snapshot, **fields: Any) -> Snapshot:
+    """``snapshot`` with some fields changed, named as for ``snapshot_of``; a part (say
+    ``training=Training(...)``) may also be given whole."""
+    changes: dict[str, Any] = {}
+    parts: dict[str, dict[str, Any]] = {}
+    for name, value in fields.items():
+        if name in _FLAT and not (name in _PARTS and dataclasses.is_dataclass(value)):
+            part, field = _FLAT[name]
+            parts.setdefault(part, {})[field] = value
+        else:
+            changes[name] = value
+    for part, named in parts.items():
+        changes[part] = dataclasses.replace(changes.get(part, getattr(snapshot, part)), **named)
+    return dataclasses.replace(snapshot, **changes)
+
+
+# Each part of a snapshot, and where each flat field name lives among them.
+_PARTS = {
+    f.name: f.default for f in dataclasses.fields(Snapshot) if dataclasses.is_dataclass(f.default)
+}
+_FLAT = {
+    "frame_serial": ("picture", "serial"),
+    "message": ("message", "text"),
+    "message_serial": ("message", "serial"),
+    "message_is_error": ("message", "is_error"),
+}
+for _part, _default in _PARTS.items():
+    for _field in dataclasses.fields(_default):  # type: ignore[arg-type]
+        _FLAT.setdefault(_field.name, (_part, _field.name))

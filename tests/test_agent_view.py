@@ -11,6 +11,7 @@ import pytest
 from agent.live.channels import Mode, Snapshot
 from agent.live.versus import READY, Tally, VersusState
 from game.registry import GAMES
+from tests.support import snapshot_of
 from ui import theme
 from ui.layout import arcade_layout
 from ui.play_area import PlayArea
@@ -45,17 +46,11 @@ def snapshot(game: str, *, hot: tuple[int, int] | None = None, **fields) -> Snap
         saliency = np.zeros(shape[1:] if len(shape) == 3 else shape, np.float32)
         saliency[hot if saliency.ndim == 2 else hot[0]] = 1.0
     values = dict(
-        game=game, ready=True, mode=Mode.AGENT, paused=False, speed=1.0, pace_hz=8.0,
-        global_step=0, env_steps=0, episode=0, updates=0, epsilon=0.0, scheduled_epsilon=1.0,
-        epsilon_overridden=False, action=0, agent_action=0, q_values=(0.1, 0.2),
-        greedy=True, reward=0.0, episode_return=0.0, last_return=None, mean_return=None,
-        human_episode=0, human_last_return=None, loss=None, steps_per_second=0.0,
-        replay_size=0, replay_capacity=10, device="CPU",
-        frame=np.full(frame_shape, 90, np.uint8), frame_serial=1, returns=(), message="",
-        message_serial=0, obs=obs, saliency=saliency, saliency_action=0 if hot else None,
+        replay_capacity=10, device="CPU", action=0, agent_action=0, q_values=(0.1, 0.2),
+        frame=np.full(frame_shape, 90, np.uint8), frame_serial=1,
+        obs=obs, saliency=saliency, saliency_action=0 if hot else None,
     )  # fmt: skip
-    values.update(fields)
-    return Snapshot(**values)
+    return snapshot_of(game, **{**values, **fields})
 
 
 def draw(surface: pygame.Surface, shot: Snapshot, *, view: bool, heat: bool):

@@ -42,9 +42,9 @@ def start(game: str = "fruit", **kwargs) -> TrainingSession:
 
 
 def step(session: TrainingSession) -> None:
-    serial = session.snapshot().frame_serial
+    serial = session.snapshot().picture.serial
     session.send(Step())
-    wait_for(session, lambda s: s.frame_serial > serial)
+    wait_for(session, lambda s: s.picture.serial > serial)
 
 
 def test_takeover_hands_back_after_the_idle_time_or_at_once():
@@ -80,27 +80,35 @@ def test_a_takeover_changes_who_acts_on_the_next_step_and_hands_back():
         wait_for(session, lambda s: s.ready)
         step(session)
         agent = session.snapshot()
-        assert agent.controller == "agent" and agent.action == agent.agent_action
-        human_move = LEFT if agent.agent_action != LEFT else RIGHT
+        assert (
+            agent.control.controller == "agent"
+            and agent.decision.action == agent.decision.agent_action
+        )
+        human_move = LEFT if agent.decision.agent_action != LEFT else RIGHT
         session.send(HumanAction(human_move))
         step(session)
         taken = session.snapshot()
-        assert taken.controller == "human" and taken.action == human_move
-        assert taken.hand_back_in == 0.3 and taken.agent_action is not None  # still shown
-        assert taken.global_step == 0  # Agent mode: nothing stored, nothing learned
+        assert taken.control.controller == "human" and taken.decision.action == human_move
+        assert (
+            taken.control.hand_back_in == 0.3 and taken.decision.agent_action is not None
+        )  # still shown
+        assert taken.training.global_step == 0  # Agent mode: nothing stored, nothing learned
         session.send(HumanAction(None))
         time.sleep(0.35)
         step(session)
         back = session.snapshot()
-        assert back.controller == "agent" and back.action == back.agent_action
-        assert back.hand_back_in is None
+        assert (
+            back.control.controller == "agent"
+            and back.decision.action == back.decision.agent_action
+        )
+        assert back.control.hand_back_in is None
 
         session.send(HumanAction(human_move))
         step(session)
-        assert session.snapshot().controller == "human"
+        assert session.snapshot().control.controller == "human"
         session.send(HandBack())  # the key hands back at once, even with a key held
         step(session)
-        assert session.snapshot().controller == "agent"
+        assert session.snapshot().control.controller == "agent"
     finally:
         session.close()
 
@@ -111,15 +119,15 @@ def test_taught_moves_are_stored_as_demonstrations_and_sampled_at_their_share():
         wait_for(session, lambda s: s.ready)
         session.send(SetTeach(True))
         session.send(SetDemoFraction(0.25))
-        wait_for(session, lambda s: s.teach and s.demo_fraction == 0.25)
+        wait_for(session, lambda s: s.control.teach and s.training.demo_fraction == 0.25)
         assert session.snapshot().pace_hz == 5.0  # a person's pace, in the agent's own game
         for move in (LEFT, RIGHT, STAY) * 10:
             session.send(HumanAction(move))
             step(session)
         taught = session.snapshot()
-        assert taught.demo_count == 30 and taught.replay_size == 30
-        assert taught.global_step == 30  # the agent's own game, learning steps
-        assert taught.controller == "human"
+        assert taught.training.demo_count == 30 and taught.training.replay_size == 30
+        assert taught.training.global_step == 30  # the agent's own game, learning steps
+        assert taught.control.controller == "human"
 
         session.send(SetTeach(False))
         session.send(SetMode(Mode.TRAIN))
@@ -129,13 +137,13 @@ def test_taught_moves_are_stored_as_demonstrations_and_sampled_at_their_share():
         for _ in range(5):
             step(session)
         trained = session.snapshot()
-        assert trained.demo_count == 35 and trained.replay_size == 85
-        assert trained.updates > 0  # learned from a memory holding the demonstrations
+        assert trained.training.demo_count == 35 and trained.training.replay_size == 85
+        assert trained.training.updates > 0  # learned from a memory holding the demonstrations
 
         replay = session._trainer.replay  # test-only peek; the UI never does this
         demo_actions = replay.action[: replay.size][replay.demo[: replay.size]]
         assert set(demo_actions.tolist()) == {LEFT, RIGHT, STAY}
-        batch = replay.sample(32, np.random.default_rng(0), taught.demo_fraction)
+        batch = replay.sample(32, np.random.default_rng(0), taught.training.demo_fraction)
         assert batch.demo.sum() >= 8  # at least their share of each batch
         uniform = replay.sample(2000, np.random.default_rng(0))
         assert 0.2 < uniform.demo.mean() < 0.6  # about 35 of 85, sampled like any other
@@ -160,15 +168,23 @@ def test_the_snapshot_carries_the_observation_and_the_saliency_map_when_asked():
     for game, obs_shape, map_shape in (("fruit", (1, 15, 15), (15, 15)), ("cartpole", (4,), (4,))):
         session = start(game, mode=Mode.AGENT)
         try:
-            ready = wait_for(session, lambda s: s.ready and s.obs is not None)
-            assert ready.obs.shape == obs_shape and ready.saliency is None
+            ready = wait_for(session, lambda s: s.ready and s.picture.obs is not None)
+            assert ready.picture.obs.shape == obs_shape and ready.picture.saliency is None
             session.send(SetSaliency(True))
-            shown = wait_for(session, lambda s: s.saliency is not None)
-            assert shown.saliency.shape == map_shape and shown.saliency_action is not None
-            assert shown.saliency.min() >= 0.0 and shown.saliency.max() <= 1.0
+            shown = wait_for(session, lambda s: s.picture.saliency is not None)
+            assert (
+                shown.picture.saliency.shape == map_shape
+                and shown.picture.saliency_action is not None
+            )
+            assert shown.picture.saliency.min() >= 0.0 and shown.picture.saliency.max() <= 1.0
             step(session)
-            assert session.snapshot().obs is not shown.obs  # a fresh copy with each frame
+            assert (
+                session.snapshot().picture.obs is not shown.picture.obs
+            )  # a fresh copy with each frame
             session.send(SetSaliency(False))
-            assert wait_for(session, lambda s: s.saliency is None).saliency_action is None
+            assert (
+                wait_for(session, lambda s: s.picture.saliency is None).picture.saliency_action
+                is None
+            )
         finally:
             session.close()

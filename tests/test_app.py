@@ -61,7 +61,7 @@ def run_until(app: App, predicate: Callable[[Snapshot], bool], timeout: float = 
     snapshot = app.arcade.snapshot
     raise AssertionError(
         f"timed out: {snapshot.game} {snapshot.mode} step "
-        f"{snapshot.global_step} paused {snapshot.paused} {app.arcade.message!r}"
+        f"{snapshot.training.global_step} paused {snapshot.paused} {app.arcade.message!r}"
     )
 
 
@@ -93,7 +93,7 @@ def test_every_game_in_every_mode_draws(make_app):
                 lambda s, g=game, m=mode: s.game == g
                 and s.mode is m
                 and s.ready
-                and s.frame is not None,
+                and s.picture.frame is not None,
             )
             tick(app, 3)
             view = app.arcade.rects["view"]
@@ -102,7 +102,7 @@ def test_every_game_in_every_mode_draws(make_app):
                 points = [(view.x + view.width // 4, view.centery), (view.right - 60, view.centery)]
             for point in points:
                 assert app.surface.get_at(point)[:3] != theme.CARD  # the frame is there
-            assert app.arcade.snapshot.frame_serial > 0
+            assert app.arcade.snapshot.picture.serial > 0
 
 
 @pytest.mark.slow
@@ -110,19 +110,19 @@ def test_clicking_train_pause_and_step(make_app):
     app = make_app()
     top, controls = app.arcade.top, app.arcade.controls
     click(app, top.mode_buttons[Mode.TRAIN].rect.center)
-    run_until(app, lambda s: s.mode is Mode.TRAIN and s.global_step > 0)
+    run_until(app, lambda s: s.mode is Mode.TRAIN and s.training.global_step > 0)
     click(app, controls.pause.rect.center)
     paused = run_until(app, lambda s: s.paused)
     tick(app, 5)
-    step = app.arcade.snapshot.global_step
-    assert step in (paused.global_step, paused.global_step + 1)
+    step = app.arcade.snapshot.training.global_step
+    assert step in (paused.training.global_step, paused.training.global_step + 1)
     click(app, controls.step.rect.center)
-    run_until(app, lambda s: s.global_step == step + 1)
+    run_until(app, lambda s: s.training.global_step == step + 1)
     click(app, controls.step.rect.center)
-    run_until(app, lambda s: s.global_step == step + 2)
+    run_until(app, lambda s: s.training.global_step == step + 2)
     assert controls.pause.text == "Resume"
     click(app, controls.pause.rect.center)
-    run_until(app, lambda s: not s.paused and s.global_step > step + 2)
+    run_until(app, lambda s: not s.paused and s.training.global_step > step + 2)
 
 
 @pytest.mark.slow
@@ -140,13 +140,13 @@ def test_dragging_the_epsilon_slider_sets_epsilon_and_schedule_hands_it_back(mak
         post(pygame.MOUSEMOTION, pos=(x, grip[1]), rel=(-10, 0), buttons=(1, 0, 0))
         tick(app)
     post(pygame.MOUSEBUTTONUP, pos=(slider.rect.x - 5, grip[1]), button=1)
-    snapshot = run_until(app, lambda s: s.epsilon_overridden and s.epsilon < 0.05)
-    assert snapshot.scheduled_epsilon > 0.5  # the schedule itself is untouched
+    snapshot = run_until(app, lambda s: s.training.epsilon_overridden and s.training.epsilon < 0.05)
+    assert snapshot.training.scheduled_epsilon > 0.5  # the schedule itself is untouched
     click(app, app.arcade.controls.schedule.rect.center)
-    snapshot = run_until(app, lambda s: not s.epsilon_overridden)
-    assert snapshot.epsilon == pytest.approx(snapshot.scheduled_epsilon)
+    snapshot = run_until(app, lambda s: not s.training.epsilon_overridden)
+    assert snapshot.training.epsilon == pytest.approx(snapshot.training.scheduled_epsilon)
     press(app, pygame.K_RIGHTBRACKET)
-    assert run_until(app, lambda s: s.epsilon_overridden).epsilon <= 1.0
+    assert run_until(app, lambda s: s.training.epsilon_overridden).training.epsilon <= 1.0
 
 
 @pytest.mark.slow
@@ -156,42 +156,42 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     for _ in range(4):
         press(app, pygame.K_f)  # watch -> 2x -> 4x -> 8x -> fast
     assert app.arcade.speed_index == 4
-    run_until(app, lambda s: s.speed == FAST and s.updates > 5)
+    run_until(app, lambda s: s.speed == FAST and s.training.updates > 5)
     click(app, app.arcade.controls.pause.rect.center)
     run_until(app, lambda s: s.paused)
     app.arcade.controls.name.set_text("my agent")
     click(app, app.arcade.controls.save.rect.center)
-    saved = run_until(app, lambda s: s.message.startswith("saved"))
+    saved = run_until(app, lambda s: s.message.text.startswith("saved"))
     path = checkpoint_path(tmp_path / "saves", "fruit", "my agent")
     assert path.is_file() and app.arcade.message.endswith("fruit-my-agent.pt")
-    assert read_checkpoint(path)["counters"]["global_step"] == saved.global_step
+    assert read_checkpoint(path)["counters"]["global_step"] == saved.training.global_step
     learner = DQNLearner(
         (1, 15, 15), 3, load_config("fruit", overrides=SMALL["fruit"]), torch.device("cpu")
     )
     load_into(path, "fruit", learner)  # loadable by the engine itself
 
     press(app, pygame.K_p)
-    run_until(app, lambda s: s.global_step > saved.global_step + 20)
+    run_until(app, lambda s: s.training.global_step > saved.training.global_step + 20)
     press(app, pygame.K_p)
     run_until(app, lambda s: s.paused)
     tick(app, 3)
     assert app.arcade.controls.selected_save() == path  # the list was refreshed
     click(app, app.arcade.controls.load.rect.center)
-    loaded = run_until(app, lambda s: s.message.startswith("loaded"))
-    assert loaded.global_step == saved.global_step
+    loaded = run_until(app, lambda s: s.message.text.startswith("loaded"))
+    assert loaded.training.global_step == saved.training.global_step
 
     junk = tmp_path / "saves" / "fruit-junk.pt"
     junk.write_bytes(b"\x00garbage")
     app.arcade.controls.set_saves([junk, path], "fruit-junk.pt")
     press(app, pygame.K_l)
-    run_until(app, lambda s: "fruit-junk.pt" in s.message)
+    run_until(app, lambda s: "fruit-junk.pt" in s.message.text)
     assert app.arcade.message_error and app.running
 
 
 @pytest.mark.slow
 def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
     app = make_app()
-    run_until(app, lambda s: s.ready and s.frame is not None)
+    run_until(app, lambda s: s.ready and s.picture.frame is not None)
     press(app, pygame.K_p)
     run_until(app, lambda s: s.paused)
     click(app, app.arcade.controls.record.rect.center)
@@ -289,7 +289,7 @@ def test_escape_closes_the_help_a_text_box_and_a_list_before_it_quits(make_app):
     press(app, pygame.K_ESCAPE)
     assert not controls.menu_open and app.running
 
-    assert app.arcade.snapshot.updates == 0  # nothing learned: no question, quits at once
+    assert app.arcade.snapshot.training.updates == 0  # nothing learned: no question, quits at once
     post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
     assert not app.tick()
 
@@ -298,7 +298,7 @@ def train_a_little(app: App) -> Snapshot:
     press(app, pygame.K_t)
     for _ in range(4):
         press(app, pygame.K_f)
-    return run_until(app, lambda s: s.updates > 0)
+    return run_until(app, lambda s: s.training.updates > 0)
 
 
 @pytest.mark.slow
@@ -362,7 +362,7 @@ def test_after_a_save_with_nothing_learned_since_esc_quits_at_once(make_app):
     press(app, pygame.K_p)
     run_until(app, lambda s: s.paused)
     press(app, pygame.K_s)
-    run_until(app, lambda s: s.message.startswith("saved"))
+    run_until(app, lambda s: s.message.text.startswith("saved"))
     tick(app, 2)
     post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
     assert not app.tick()
@@ -501,8 +501,8 @@ def test_a_versus_round_through_the_window_ends_with_a_summary_and_the_tally(mak
     assert action.is_enabled and "Start round" in action.text
     hold(app, pygame.K_RIGHT)  # the person plays while the round runs
     press(app, pygame.K_RETURN)
-    playing = run_until(app, lambda s: s.versus.phase == "playing" and s.q_values != ())
-    assert len(playing.q_values) == 3  # the agent's Q-values stay live
+    playing = run_until(app, lambda s: s.versus.phase == "playing" and s.decision.q_values != ())
+    assert len(playing.decision.q_values) == 3  # the agent's Q-values stay live
     over = run_until(app, lambda s: s.versus.phase == "over", timeout=20)
     let_go(app, pygame.K_RIGHT)
     result = over.versus.last_result
@@ -522,16 +522,16 @@ def test_a_takeover_through_the_window_hands_back_when_idle_and_on_backspace(mak
     app = make_app(takeover_idle_s=0.4)
     run_until(app, lambda s: s.ready and s.mode is Mode.AGENT)
     hold(app, pygame.K_LEFT)
-    taken = run_until(app, lambda s: s.controller == "human" and s.action == 0)
-    assert taken.hand_back_in is not None
+    taken = run_until(app, lambda s: s.control.controller == "human" and s.decision.action == 0)
+    assert taken.control.hand_back_in is not None
     assert app.arcade.toggles.action.is_enabled  # Hand back
     let_go(app, pygame.K_LEFT)
-    run_until(app, lambda s: s.controller == "agent", timeout=5)
+    run_until(app, lambda s: s.control.controller == "agent", timeout=5)
     hold(app, pygame.K_d)
-    run_until(app, lambda s: s.controller == "human" and s.action == 2)
+    run_until(app, lambda s: s.control.controller == "human" and s.decision.action == 2)
     press(app, pygame.K_BACKSPACE)
-    back = run_until(app, lambda s: s.controller == "agent", timeout=5)
-    assert back.hand_back_in is None
+    back = run_until(app, lambda s: s.control.controller == "agent", timeout=5)
+    assert back.control.hand_back_in is None
     let_go(app, pygame.K_d)
 
 
@@ -540,15 +540,15 @@ def test_teaching_through_the_window_stores_demonstrations(make_app):
     app = make_app()
     press(app, pygame.K_h)
     press(app, pygame.K_c)
-    run_until(app, lambda s: s.mode is Mode.HUMAN and s.teach)
+    run_until(app, lambda s: s.mode is Mode.HUMAN and s.control.teach)
     hold(app, pygame.K_RIGHT)
-    taught = run_until(app, lambda s: s.demo_count >= 3 and s.action == 2)
+    taught = run_until(app, lambda s: s.training.demo_count >= 3 and s.decision.action == 2)
     let_go(app, pygame.K_RIGHT)
-    assert taught.replay_size >= 3 and taught.global_step >= 3
+    assert taught.training.replay_size >= 3 and taught.training.global_step >= 3
     click(app, app.arcade.toggles.buttons["demo_share"].rect.center)
-    run_until(app, lambda s: s.demo_fraction == 0.25)
+    run_until(app, lambda s: s.training.demo_fraction == 0.25)
     press(app, pygame.K_c, mod=pygame.KMOD_LSHIFT)
-    run_until(app, lambda s: s.demo_fraction == 0.0)
+    run_until(app, lambda s: s.training.demo_fraction == 0.0)
 
 
 @pytest.mark.slow
@@ -560,9 +560,14 @@ def test_the_agents_view_and_the_saliency_overlay_draw_for_every_game(make_app):
     for game, key in GAME_KEYS.items():
         press(app, key)
         shown = run_until(
-            app, lambda s, g=game: s.game == g and s.saliency is not None and s.obs is not None
+            app,
+            lambda s, g=game: s.game == g
+            and s.picture.saliency is not None
+            and s.picture.obs is not None,
         )
-        assert shown.saliency.shape == (shown.obs.shape[1:] if shown.obs.ndim == 3 else (4,))
+        assert shown.picture.saliency.shape == (
+            shown.picture.obs.shape[1:] if shown.picture.obs.ndim == 3 else (4,)
+        )
         tick(app, 2)
         card = app.arcade.rects["agent_view"]
         body = pygame.Rect(card.x + 20, card.y + 60, card.width - 40, 60)
@@ -584,16 +589,16 @@ def frames_over(app: App, seconds: float) -> list:
     while time.monotonic() < deadline:
         tick(app)
         shot = app.arcade.snapshot
-        if shot.frame_serial != serial and shot.frame is not None:
-            frames.append(shot.frame)
-            serial = shot.frame_serial
+        if shot.picture.serial != serial and shot.picture.frame is not None:
+            frames.append(shot.picture.frame)
+            serial = shot.picture.serial
     return frames
 
 
 @pytest.mark.slow
 def test_in_human_breakout_the_ball_waits_for_space(make_app):
     app = make_app("breakout", start_mode=Mode.HUMAN)
-    run_until(app, lambda s: s.ready and s.frame is not None and s.pace_hz == 60)
+    run_until(app, lambda s: s.ready and s.picture.frame is not None and s.pace_hz == 60)
     waiting = frames_over(app, 1.5)
     assert len(waiting) > 20
     assert all(np.array_equal(frame, waiting[-1]) for frame in waiting[1:])  # nothing moves
@@ -606,16 +611,20 @@ def test_in_human_breakout_the_ball_waits_for_space(make_app):
 def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced(make_app):
     app = make_app("cartpole", start_mode=Mode.HUMAN)
     board = app.arcade.games["cartpole"].board
-    run_until(app, lambda s: s.ready and s.episode_return > 0)  # the first starts at once
+    run_until(app, lambda s: s.ready and s.scores.episode_return > 0)  # the first starts at once
     assert app.arcade.snapshot.pace_hz == 50.0
     for episode in (1, 2):
-        fell = run_until(app, lambda s, e=episode: s.human_episode == e, timeout=30)  # no key
-        last = fell.human_last_return
+        fell = run_until(
+            app, lambda s, e=episode: s.scores.human_episode == e, timeout=30
+        )  # no key
+        last = fell.scores.human_last_return
         assert last is not None and board.human_best == max(last, board.human_best)
         best = board.human_best
         began = time.monotonic()
         labels = set()
-        while app.arcade.snapshot.episode_return == 0:  # the game stands still, counting down
+        while (
+            app.arcade.snapshot.scores.episode_return == 0
+        ):  # the game stands still, counting down
             tick(app)
             left = board.countdown_left()
             labels.add(countdown_label(left) if left is not None else None)
@@ -631,7 +640,7 @@ def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced
         assert board.countdown_left() is None
         assert board.header_fields(playing)[0] == (
             "balanced",
-            f"{playing.episode_return / 50:.1f} s",
+            f"{playing.scores.episode_return / 50:.1f} s",
         )
 
 
@@ -644,8 +653,8 @@ def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_ap
     while len(returns) < 3:
         tick(app)
         shot = app.arcade.snapshot
-        if shot.human_episode and shot.human_last_return is not None:
-            returns[shot.human_episode] = shot.human_last_return
+        if shot.scores.human_episode and shot.scores.human_last_return is not None:
+            returns[shot.scores.human_episode] = shot.scores.human_last_return
     let_go(app, pygame.K_LEFT)
     caught = sum(r > 0 for r in returns.values())
     assert (board.human.caught, board.human.missed) == (caught, 3 - caught)
@@ -655,13 +664,13 @@ def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_ap
     press(app, pygame.K_g)  # the agent, flat out: many fruits between two looks
     for _ in range(4):
         press(app, pygame.K_f)
-    shot = run_until(app, lambda s: s.mode is Mode.AGENT and s.episode > 400, timeout=60)
+    shot = run_until(app, lambda s: s.mode is Mode.AGENT and s.training.episode > 400, timeout=60)
     press(app, pygame.K_p)
     shot = run_until(app, lambda s: s.paused)
     tick(app, 2)
     shot = app.arcade.snapshot
-    assert board.agent.episodes == shot.episode  # every one since the game was opened
-    assert board.agent.caught == sum(r > 0 for r in shot.returns)
+    assert board.agent.episodes == shot.training.episode  # every one since the game was opened
+    assert board.agent.caught == sum(r > 0 for r in shot.scores.returns)
     assert board.header_fields(shot)[0] == ("agent caught", f"{board.agent.caught:,}")
     assert board.human.episodes == 3  # the person's stay theirs
 
@@ -671,7 +680,7 @@ def test_in_versus_a_person_whose_game_is_over_can_end_the_round_with_enter(make
     (tmp_path / "saves").mkdir()
     shutil.copy(ROOT / "saves" / "cartpole.pt", tmp_path / "saves" / "cartpole.pt")
     app = make_app("cartpole", start_mode=Mode.VERSUS)
-    run_until(app, lambda s: s.message.startswith("loaded") and s.versus is not None)
+    run_until(app, lambda s: s.message.text.startswith("loaded") and s.versus is not None)
     hold(app, pygame.K_LEFT)  # the person only pushes left: the pole falls at once
     press(app, pygame.K_RETURN)
     out = run_until(app, lambda s: s.versus.human_done, timeout=20)
@@ -698,7 +707,7 @@ def orange_pixels(surface: pygame.Surface, rect: pygame.Rect) -> int:
 @pytest.mark.slow
 def test_the_paused_badge_sits_in_the_header_not_over_breakouts_score(make_app):
     app = make_app("breakout")
-    run_until(app, lambda s: s.ready and s.frame is not None)
+    run_until(app, lambda s: s.ready and s.picture.frame is not None)
     press(app, pygame.K_p)
     run_until(app, lambda s: s.paused)
     tick(app, 3)

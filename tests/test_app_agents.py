@@ -24,28 +24,31 @@ def _with_shipped(tmp_path: Path, game: str) -> None:
 def test_human_mode_shows_the_shipped_agents_opinion(make_app, tmp_path):
     _with_shipped(tmp_path, "cartpole")
     app = make_app("cartpole", start_mode=Mode.HUMAN)
-    shot = run_until(app, lambda s: s.message.startswith("loaded"))
-    assert shot.mode is Mode.HUMAN and shot.agent_source == "cartpole.pt"
-    assert shot.global_step > 0  # a trained agent's Q-values, not an untrained network's
+    shot = run_until(app, lambda s: s.message.text.startswith("loaded"))
+    assert shot.mode is Mode.HUMAN and shot.training.agent_source == "cartpole.pt"
+    assert shot.training.global_step > 0  # a trained agent's Q-values, not an untrained network's
 
 
 @pytest.mark.slow
 def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     _with_shipped(tmp_path, "fruit")
     app = make_app("fruit", start_mode=Mode.AGENT)
-    shipped = run_until(app, lambda s: s.message.startswith("loaded"))
+    shipped = run_until(app, lambda s: s.message.text.startswith("loaded"))
     controls = app.arcade.controls
     click(app, controls.new_agent.rect.center)
-    fresh = run_until(app, lambda s: s.message.startswith("a new agent"))
-    assert fresh.agent_source == "untrained" and fresh.global_step == 0
+    fresh = run_until(app, lambda s: s.message.text.startswith("a new agent"))
+    assert fresh.training.agent_source == "untrained" and fresh.training.global_step == 0
     press(app, pygame.K_t)  # Train mode trains the new agent from scratch
-    trained = run_until(app, lambda s: s.mode is Mode.TRAIN and s.updates > 0, timeout=60)
-    assert trained.agent_source.startswith("trained here")
+    trained = run_until(app, lambda s: s.mode is Mode.TRAIN and s.training.updates > 0, timeout=60)
+    assert trained.training.agent_source.startswith("trained here")
     click(app, controls.shipped_agent.rect.center)
     assert "press again" in app.arcade.message  # the new agent has learned: asked first
     click(app, controls.shipped_agent.rect.center)
-    back = run_until(app, lambda s: s.message.startswith("loaded"))
-    assert back.agent_source == "fruit.pt" and back.global_step == shipped.global_step
+    back = run_until(app, lambda s: s.message.text.startswith("loaded"))
+    assert (
+        back.training.agent_source == "fruit.pt"
+        and back.training.global_step == shipped.training.global_step
+    )
     tick(app, 2)
 
 
@@ -54,28 +57,28 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
     _with_shipped(tmp_path, "breakout")
     shutil.copy(ROOT / "saves" / "breakout-after-1h.pt", tmp_path / "saves")
     app = make_app("breakout", start_mode=Mode.AGENT)
-    run_until(app, lambda s: s.message.startswith("loaded"))
+    run_until(app, lambda s: s.message.text.startswith("loaded"))
     listed = list(app.arcade.controls._save_paths)
     assert listed == ["breakout.pt", "Breakout after 1 h of CPU training"]
     app.arcade.controls.set_saves(
         list(app.arcade.controls._save_paths.values()), "Breakout after 1 h of CPU training"
     )
     click(app, app.arcade.controls.load.rect.center)
-    shot = run_until(app, lambda s: s.agent_source == "breakout-after-1h.pt")
-    later = run_until(app, lambda s: s.env_steps > shot.env_steps + 3)
-    assert len(later.q_values) == 4 and "error" not in later.message
+    shot = run_until(app, lambda s: s.training.agent_source == "breakout-after-1h.pt")
+    later = run_until(app, lambda s: s.training.env_steps > shot.training.env_steps + 3)
+    assert len(later.decision.q_values) == 4 and "error" not in later.message.text
 
 
 @pytest.mark.slow
 def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(make_app, tmp_path):
     app = make_app("fruit", start_mode=Mode.TRAIN)
     press(app, pygame.K_f)
-    trained = run_until(app, lambda s: s.unsaved_updates > 5, timeout=60)
+    trained = run_until(app, lambda s: s.training.unsaved_updates > 5, timeout=60)
     controls = app.arcade.controls
     click(app, controls.new_agent.rect.center)
     assert "press again" in app.arcade.message
-    kept = run_until(app, lambda s: s.updates >= trained.updates)
-    assert kept.agent_source.startswith("trained here")  # nothing was thrown away yet
+    kept = run_until(app, lambda s: s.training.updates >= trained.training.updates)
+    assert kept.training.agent_source.startswith("trained here")  # nothing was thrown away yet
     click(app, controls.new_agent.rect.center)
-    fresh = run_until(app, lambda s: s.message.startswith("a new agent"))
-    assert fresh.unsaved_updates == 0
+    fresh = run_until(app, lambda s: s.message.text.startswith("a new agent"))
+    assert fresh.training.unsaved_updates == 0

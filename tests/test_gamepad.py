@@ -47,12 +47,14 @@ def test_a_gamepad_plays_human_cartpole_and_takes_over_from_the_agent(make_app):
     run_until(app, lambda s: s.ready)
     for value, action in (((-1, 0), 0), ((1, 0), 1), ((-1, 0), 0)):  # left, right, left
         post(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=value)
-        run_until(app, lambda s, a=action: s.action == a and s.controller == "human")
+        run_until(
+            app, lambda s, a=action: s.decision.action == a and s.control.controller == "human"
+        )
     post(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(0, 0))
     tick(app, 2)
     assert app.arcade.held.action is None
     post(pygame.KEYDOWN, key=pygame.K_g, mod=0, unicode="g", scancode=0)  # Agent mode
     run_until(app, lambda s: s.mode is Mode.AGENT)
     post(pygame.JOYAXISMOTION, joy=0, instance_id=0, axis=0, value=-1.0)  # the stick: left
-    taken = run_until(app, lambda s: s.controller == "human" and s.action == 0)
-    assert taken.hand_back_in is not None  # a takeover, as by a key
+    taken = run_until(app, lambda s: s.control.controller == "human" and s.decision.action == 0)
+    assert taken.control.hand_back_in is not None  # a takeover, as by a key

@@ -269,16 +269,18 @@ def test_the_window_loads_an_sb3_model_and_lists_one_named_for_the_game(sb3_cart
     try:
         wait_for(session, lambda s: s.ready)
         session.send(Load(listed))
-        loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
-        assert loaded.global_step == 600 and sb3_cartpole.name in loaded.agent_source
+        loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
+        assert (
+            loaded.training.global_step == 600 and sb3_cartpole.name in loaded.training.agent_source
+        )
         session.send(Step())
-        stepped = wait_for(session, lambda s: s.env_steps > loaded.env_steps)
+        stepped = wait_for(session, lambda s: s.training.env_steps > loaded.training.env_steps)
         model = sb3.DQN.load(sb3_cartpole, device="cpu")
         obs = session._trainer.obs[None]  # test-only peek: the observation it acted on next
         np.testing.assert_allclose(
             session._trainer.learner.q_values(obs), sb3_q_values(model, obs), rtol=1e-5
         )
-        assert len(stepped.q_values) == 2
+        assert len(stepped.decision.q_values) == 2
     finally:
         session.close()
 
@@ -291,5 +293,5 @@ def test_a_model_dropped_onto_the_window_loads(make_app, sb3_cartpole):
     app = make_app("cartpole")
     run_until(app, lambda s: s.ready)
     pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(sb3_cartpole)))
-    loaded = run_until(app, lambda s: s.message.startswith("loaded"))
-    assert sb3_cartpole.name in loaded.agent_source and loaded.global_step == 600
+    loaded = run_until(app, lambda s: s.message.text.startswith("loaded"))
+    assert sb3_cartpole.name in loaded.training.agent_source and loaded.training.global_step == 600

@@ -33,17 +33,21 @@ def test_the_shipped_agent_keeps_what_it_knows_when_trained_on(game):
     try:
         wait_for(session, lambda s: s.ready)
         session.send(Load(ROOT / "saves" / f"{game}.pt"))
-        loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
+        loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
         session.send(SetMode(Mode.TRAIN))
         session.send(SetSpeed(FAST))
         session.send(Resume())
-        trained = wait_for(session, lambda s: s.updates >= loaded.updates + updates, 240.0)
+        trained = wait_for(
+            session, lambda s: s.training.updates >= loaded.training.updates + updates, 240.0
+        )
         session.send(Pause())
         wait_for(session, lambda s: s.paused)
         learner = session._trainer.learner  # test-only peek: score the agent as trained
         scores = evaluate_policy(GAMES[game], config, learner, episodes, seed=4242)
-        assert scores.mean() >= keep, f"greedy {scores.mean():.3f} after {trained.updates} updates"
-        assert trained.mean_return is not None and trained.mean_return >= 0.9 * keep
-        assert np.isfinite(trained.loss)
+        assert scores.mean() >= keep, (
+            f"greedy {scores.mean():.3f} after {trained.training.updates} updates"
+        )
+        assert trained.scores.mean_return is not None and trained.scores.mean_return >= 0.9 * keep
+        assert np.isfinite(trained.training.loss)
     finally:
         session.close()

@@ -60,14 +60,14 @@ def test_a_pqn_agent_loaded_in_the_window_trains_on_with_pqn(tmp_path):
     try:
         wait_for(session, lambda s: s.ready)
         session.send(Load(tmp_path / "breakout-p.pt"))
-        wait_for(session, lambda s: s.message.startswith("loaded"))
+        wait_for(session, lambda s: s.message.text.startswith("loaded"))
         assert isinstance(session._trainer, LivePQNTrainer)  # test-only peek
         session.send(SetMode(Mode.TRAIN))
         session.send(SetSpeed(FAST))
         session.send(Resume())
-        trained = wait_for(session, lambda s: s.updates >= 4, timeout=60)
-        assert trained.replay_capacity == 0 and np.isfinite(trained.loss)
-        assert trained.global_step > 4096
+        trained = wait_for(session, lambda s: s.training.updates >= 4, timeout=60)
+        assert trained.training.replay_capacity == 0 and np.isfinite(trained.training.loss)
+        assert trained.training.global_step > 4096
     finally:
         session.close()
 
@@ -103,13 +103,13 @@ def test_breakout_trains_pqn_and_a_dqn_agent_loaded_trains_with_the_games_dqn_se
         wait_for(session, lambda s: s.ready)
         assert isinstance(session._trainer, LivePQNTrainer)  # test-only peek, as below
         session.send(Load(tmp_path / "breakout-d.pt"))
-        wait_for(session, lambda s: s.message.startswith("loaded"))
+        wait_for(session, lambda s: s.message.text.startswith("loaded"))
         trainer = session._trainer
         assert trainer.config.algorithm == "dqn" and trainer.config.network == "nature_cnn"
         assert trainer.config.learning_rate == dqn.learning_rate  # not PQN's 2.5e-4
         assert trainer.replay.capacity == 2_000  # the window's DQN memory, not 1M
         session.send(NewAgent())
-        wait_for(session, lambda s: s.message.startswith("a new agent"))
+        wait_for(session, lambda s: s.message.text.startswith("a new agent"))
         assert isinstance(session._trainer, LivePQNTrainer)
         assert session._trainer.config.network == "nature_cnn_ln"
     finally:

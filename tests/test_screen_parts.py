@@ -15,6 +15,7 @@ import pytest
 from agent.live.channels import Mode, Snapshot
 from agent.live.versus import PLAYING, RewardCounts, Tally, VersusState
 from game.registry import GAMES
+from tests.support import snapshot_of, with_fields
 from ui import theme
 from ui.game_view import HEADER, GameView
 from ui.layout import CURVE_MIN_H, MIN_LAYOUT, arcade_layout
@@ -34,17 +35,8 @@ def surface():
 
 
 def snapshot(game: str = "cartpole", **fields) -> Snapshot:
-    values = dict(
-        game=game, ready=True, mode=Mode.AGENT, paused=False, speed=1.0, pace_hz=50.0,
-        global_step=0, env_steps=0, episode=0, updates=0, epsilon=0.0, scheduled_epsilon=1.0,
-        epsilon_overridden=False, action=None, agent_action=None, q_values=(),
-        greedy=True, reward=0.0, episode_return=0.0, last_return=None, mean_return=None,
-        human_episode=0, human_last_return=None, loss=None, steps_per_second=0.0,
-        replay_size=0, replay_capacity=10, device="CPU", frame=None, frame_serial=1,
-        returns=(), message="", message_serial=0,
-    )  # fmt: skip
-    values.update(fields)
-    return Snapshot(**values)
+    values = dict(pace_hz=50.0, replay_capacity=10, device="CPU", frame_serial=1)
+    return snapshot_of(game, **{**values, **fields})
 
 
 def columns_with(surface: pygame.Surface, rect: pygame.Rect, colour, tolerance: int = 0):
@@ -186,7 +178,7 @@ def test_the_countdown_runs_on_the_windows_clock_and_stops_with_pause():
     assert board.countdown_left() == pytest.approx(1.8)
     board.observe(waiting, 2.0)
     assert countdown_label(board.countdown_left()) == "GO"
-    board.observe(dataclasses.replace(waiting, episode_return=1.0), 0.02)  # the first step
+    board.observe(with_fields(waiting, episode_return=1.0), 0.02)  # the first step
     assert board.countdown_left() is None
     assert Scoreboard(GAMES["fruit"]).countdown_left() is None
 

@@ -54,80 +54,93 @@ def sessions():
 @pytest.mark.slow
 def test_trains_flat_out_and_publishes_frames_and_stats(sessions):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
-    snapshot = wait_for(session, lambda s: s.updates > 20 and len(s.returns) >= 2)
+    snapshot = wait_for(session, lambda s: s.training.updates > 20 and len(s.scores.returns) >= 2)
     assert snapshot.ready and snapshot.mode is Mode.TRAIN and not snapshot.paused
-    assert snapshot.frame is not None and snapshot.frame.shape == (240, 240, 3)
-    assert snapshot.frame.dtype == np.uint8
-    assert len(snapshot.q_values) == 3 and snapshot.action in (0, 1, 2)
-    assert snapshot.loss is not None and snapshot.replay_size > 0
-    assert snapshot.replay_capacity == 2_000 and snapshot.device == "CPU"
-    assert snapshot.returns[-1] in (-1.0, 1.0) and snapshot.last_return == snapshot.returns[-1]
-    assert snapshot.epsilon == snapshot.scheduled_epsilon and not snapshot.epsilon_overridden
+    assert snapshot.picture.frame is not None and snapshot.picture.frame.shape == (240, 240, 3)
+    assert snapshot.picture.frame.dtype == np.uint8
+    assert len(snapshot.decision.q_values) == 3 and snapshot.decision.action in (0, 1, 2)
+    assert snapshot.training.loss is not None and snapshot.training.replay_size > 0
+    assert snapshot.training.replay_capacity == 2_000 and snapshot.training.device == "CPU"
+    assert (
+        snapshot.scores.returns[-1] in (-1.0, 1.0)
+        and snapshot.scores.last_return == snapshot.scores.returns[-1]
+    )
+    assert (
+        snapshot.training.epsilon == snapshot.training.scheduled_epsilon
+        and not snapshot.training.epsilon_overridden
+    )
     with pytest.raises(AttributeError):
-        snapshot.global_step = 0  # frozen: the UI cannot change what it reads
+        snapshot.training.global_step = 0  # frozen: the UI cannot change what it reads
 
 
 @pytest.mark.slow
 def test_pause_holds_still_and_step_moves_exactly_one(sessions):
     session = sessions("fruit", mode=Mode.AGENT, speed=FAST)
-    wait_for(session, lambda s: s.env_steps > 5)
+    wait_for(session, lambda s: s.training.env_steps > 5)
     session.send(Pause())
     paused = wait_for(session, lambda s: s.paused)
     time.sleep(0.1)
     held = session.snapshot()
-    assert held.env_steps == paused.env_steps
+    assert held.training.env_steps == paused.training.env_steps
     session.send(Step())
-    stepped = wait_for(session, lambda s: s.env_steps == held.env_steps + 1)
-    assert stepped.frame_serial > held.frame_serial
+    stepped = wait_for(session, lambda s: s.training.env_steps == held.training.env_steps + 1)
+    assert stepped.picture.serial > held.picture.serial
     time.sleep(0.1)
-    assert session.snapshot().env_steps == held.env_steps + 1
+    assert session.snapshot().training.env_steps == held.training.env_steps + 1
     session.send(Resume())
-    wait_for(session, lambda s: s.env_steps > held.env_steps + 3)
+    wait_for(session, lambda s: s.training.env_steps > held.training.env_steps + 3)
 
 
 @pytest.mark.slow
 def test_watch_speed_keeps_the_game_pace(sessions):
     session = sessions("fruit", mode=Mode.AGENT)  # 8 steps a second
-    first = wait_for(session, lambda s: s.env_steps >= 1)
+    first = wait_for(session, lambda s: s.training.env_steps >= 1)
     time.sleep(1.0)
-    steps = session.snapshot().env_steps - first.env_steps
+    steps = session.snapshot().training.env_steps - first.training.env_steps
     assert 2 <= steps <= 10  # never faster than the game's pace (slower on a busy machine)
     session.send(SetSpeed(4.0))
-    mark = session.snapshot().env_steps
+    mark = session.snapshot().training.env_steps
     began = time.monotonic()
-    wait_for(session, lambda s: s.env_steps >= mark + 16)
+    wait_for(session, lambda s: s.training.env_steps >= mark + 16)
     assert time.monotonic() - began < 16 / 8  # faster than watch speed could have done it
 
 
 def test_epsilon_override_and_hand_back(sessions):
     session = sessions("fruit", mode=Mode.AGENT, paused=True)
     wait_for(session, lambda s: s.ready)
-    assert session.snapshot().epsilon == 0.0  # Agent mode plays greedily by default
+    assert session.snapshot().training.epsilon == 0.0  # Agent mode plays greedily by default
     session.send(SetEpsilon(1.0))
     for _ in range(20):
         session.send(Step())
-    snapshot = wait_for(session, lambda s: s.env_steps >= 20)
-    assert snapshot.epsilon == 1.0 and snapshot.epsilon_overridden
+    snapshot = wait_for(session, lambda s: s.training.env_steps >= 20)
+    assert snapshot.training.epsilon == 1.0 and snapshot.training.epsilon_overridden
     session.send(SetMode(Mode.TRAIN))
     session.send(SetEpsilon(None))
-    snapshot = wait_for(session, lambda s: s.mode is Mode.TRAIN and not s.epsilon_overridden)
-    assert snapshot.epsilon == snapshot.scheduled_epsilon
+    snapshot = wait_for(
+        session, lambda s: s.mode is Mode.TRAIN and not s.training.epsilon_overridden
+    )
+    assert snapshot.training.epsilon == snapshot.training.scheduled_epsilon
     session.send(SetEpsilon(7.0))  # clamped, never an error
-    assert wait_for(session, lambda s: s.epsilon_overridden).epsilon == 1.0
+    assert wait_for(session, lambda s: s.training.epsilon_overridden).training.epsilon == 1.0
 
 
 @pytest.mark.slow
 def test_agent_mode_learns_nothing_and_switching_keeps_the_memory(sessions):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
-    trained = wait_for(session, lambda s: s.updates > 5)
+    trained = wait_for(session, lambda s: s.training.updates > 5)
     session.send(SetMode(Mode.AGENT))
     agent = wait_for(session, lambda s: s.mode is Mode.AGENT)
-    after = wait_for(session, lambda s: s.env_steps > agent.env_steps + 10)
-    assert after.updates == agent.updates and after.replay_size == agent.replay_size
+    after = wait_for(session, lambda s: s.training.env_steps > agent.training.env_steps + 10)
+    assert (
+        after.training.updates == agent.training.updates
+        and after.training.replay_size == agent.training.replay_size
+    )
     session.send(SetMode(Mode.HUMAN))
     session.send(SetMode(Mode.TRAIN))
-    resumed = wait_for(session, lambda s: s.mode is Mode.TRAIN and s.updates > after.updates)
-    assert resumed.replay_size >= trained.replay_size
+    resumed = wait_for(
+        session, lambda s: s.mode is Mode.TRAIN and s.training.updates > after.training.updates
+    )
+    assert resumed.training.replay_size >= trained.training.replay_size
 
 
 def test_human_play_uses_the_held_key_then_the_idle_action(sessions):
@@ -135,15 +148,15 @@ def test_human_play_uses_the_held_key_then_the_idle_action(sessions):
     wait_for(session, lambda s: s.ready)
     session.send(HumanAction(0))
     session.send(Step())
-    snapshot = wait_for(session, lambda s: s.action == 0)
-    assert len(snapshot.q_values) == 3 and snapshot.agent_action in (0, 1, 2)
-    assert snapshot.global_step == 0  # the person's game is not the trainer's
+    snapshot = wait_for(session, lambda s: s.decision.action == 0)
+    assert len(snapshot.decision.q_values) == 3 and snapshot.decision.agent_action in (0, 1, 2)
+    assert snapshot.training.global_step == 0  # the person's game is not the trainer's
     session.send(HumanAction(None))
     session.send(Step())
-    assert wait_for(session, lambda s: s.action == 1).mode is Mode.HUMAN  # STAY when idle
+    assert wait_for(session, lambda s: s.decision.action == 1).mode is Mode.HUMAN  # STAY when idle
     session.send(HumanAction(99))  # not an action of this game: ignored, like no key
     session.send(Step())
-    wait_for(session, lambda s: s.frame_serial >= snapshot.frame_serial + 2)
+    wait_for(session, lambda s: s.picture.serial >= snapshot.picture.serial + 2)
 
 
 def test_cartpole_repeats_the_last_push_when_no_key_is_held(sessions):
@@ -151,37 +164,40 @@ def test_cartpole_repeats_the_last_push_when_no_key_is_held(sessions):
     wait_for(session, lambda s: s.ready)
     session.send(HumanAction(1))
     session.send(Step())
-    wait_for(session, lambda s: s.action == 1)
+    wait_for(session, lambda s: s.decision.action == 1)
     session.send(HumanAction(None))
-    serial = session.snapshot().frame_serial
+    serial = session.snapshot().picture.serial
     session.send(Step())
-    assert wait_for(session, lambda s: s.frame_serial > serial).action == 1
+    assert wait_for(session, lambda s: s.picture.serial > serial).decision.action == 1
 
 
 @pytest.mark.slow
 def test_save_then_load_restores_the_agent(sessions, tmp_path: Path):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
-    wait_for(session, lambda s: s.updates > 10)
+    wait_for(session, lambda s: s.training.updates > 10)
     session.send(Pause())
     path = tmp_path / "fruit-test.pt"
     session.send(Save(path))
-    saved = wait_for(session, lambda s: s.message.startswith("saved"))
+    saved = wait_for(session, lambda s: s.message.text.startswith("saved"))
     payload = read_checkpoint(path)
-    assert payload["game"] == "fruit" and payload["counters"]["global_step"] == saved.global_step
+    assert (
+        payload["game"] == "fruit"
+        and payload["counters"]["global_step"] == saved.training.global_step
+    )
     obs = np.zeros((1, 1, 15, 15), np.float32)
     obs[0, 0, 0, 3] = obs[0, 0, -1, 6:9] = 1.0
     restored = DQNLearner((1, 15, 15), 3, load_config("fruit", overrides=SMALL["fruit"]), CPU)
     load_into(path, "fruit", restored)
     learner = session._trainer.learner  # test-only peek; the UI never does this
     session.send(Resume())
-    wait_for(session, lambda s: s.updates > saved.updates + 20)
+    wait_for(session, lambda s: s.training.updates > saved.training.updates + 20)
     session.send(Pause())
     wait_for(session, lambda s: s.paused)
     assert not np.allclose(learner.q_values(obs), restored.q_values(obs))
     session.send(Load(path))
-    loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
+    loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
     np.testing.assert_allclose(learner.q_values(obs), restored.q_values(obs), rtol=1e-6)
-    assert loaded.global_step == saved.global_step and loaded.returns == ()
+    assert loaded.training.global_step == saved.training.global_step and loaded.scores.returns == ()
 
 
 def test_bad_files_become_the_message_line(sessions, tmp_path: Path):
@@ -190,30 +206,30 @@ def test_bad_files_become_the_message_line(sessions, tmp_path: Path):
     junk = tmp_path / "fruit-junk.pt"
     junk.write_bytes(b"not a checkpoint at all")
     session.send(Load(junk))
-    assert "fruit-junk.pt" in wait_for(session, lambda s: s.message_serial == 1).message
+    assert "fruit-junk.pt" in wait_for(session, lambda s: s.message.serial == 1).message.text
     session.send(Load(tmp_path / "missing.pt"))
-    assert "no such" in wait_for(session, lambda s: s.message_serial == 2).message
+    assert "no such" in wait_for(session, lambda s: s.message.serial == 2).message.text
     blocker = tmp_path / "file"
     blocker.write_text("x")
     session.send(Save(blocker / "sub" / "x.pt"))  # a file where a folder should be
-    assert "cannot save" in wait_for(session, lambda s: s.message_serial == 3).message
+    assert "cannot save" in wait_for(session, lambda s: s.message.serial == 3).message.text
     assert session.alive
 
 
 def test_load_if_fresh_leaves_a_trained_agent_alone(sessions, tmp_path: Path):
     session = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
-    wait_for(session, lambda s: s.updates > 0)
+    wait_for(session, lambda s: s.training.updates > 0)
     session.send(Save(tmp_path / "fruit-a.pt"))
-    wait_for(session, lambda s: s.message.startswith("saved"))
+    wait_for(session, lambda s: s.message.text.startswith("saved"))
     session.send(Load(tmp_path / "fruit-a.pt", if_fresh=True))
     session.send(Pause())
     snapshot = wait_for(session, lambda s: s.paused)
-    assert snapshot.message.startswith("saved")  # the offer was declined, silently
+    assert snapshot.message.text.startswith("saved")  # the offer was declined, silently
 
 
 def test_shutdown_is_prompt_even_flat_out(sessions):
     session = sessions("cartpole", mode=Mode.TRAIN, speed=FAST)
-    wait_for(session, lambda s: s.updates > 0)
+    wait_for(session, lambda s: s.training.updates > 0)
     began = time.monotonic()
     session.close()
     assert not session.alive
@@ -223,24 +239,27 @@ def test_shutdown_is_prompt_even_flat_out(sessions):
 @pytest.mark.slow
 def test_a_loaded_agent_goes_on_training_from_an_empty_memory(sessions, tmp_path: Path):
     first = sessions("fruit", mode=Mode.TRAIN, speed=FAST)
-    wait_for(first, lambda s: s.updates > 10)
+    wait_for(first, lambda s: s.training.updates > 10)
     first.send(Save(tmp_path / "fruit-a.pt"))
-    saved = wait_for(first, lambda s: s.message.startswith("saved"))
+    saved = wait_for(first, lambda s: s.message.text.startswith("saved"))
     fresh = sessions("fruit", mode=Mode.TRAIN, paused=True)
     fresh.send(Load(tmp_path / "fruit-a.pt"))
-    loaded = wait_for(fresh, lambda s: s.message.startswith("loaded"))
-    assert loaded.global_step == saved.global_step and loaded.replay_size == 0
+    loaded = wait_for(fresh, lambda s: s.message.text.startswith("loaded"))
+    assert (
+        loaded.training.global_step == saved.training.global_step
+        and loaded.training.replay_size == 0
+    )
     fresh.send(SetSpeed(FAST))
     fresh.send(Resume())
-    trained = wait_for(fresh, lambda s: s.updates > loaded.updates + 5)
-    assert not trained.paused and "error" not in trained.message
+    trained = wait_for(fresh, lambda s: s.training.updates > loaded.training.updates + 5)
+    assert not trained.paused and "error" not in trained.message.text
 
 
 def test_a_session_that_cannot_start_says_why_and_still_shuts_down():
     config = load_config("fruit", overrides={"buffer_size": 10**9, "grid_size": 200})
     session = TrainingSession(GAMES["fruit"], config, CPU).start()  # 160 TB of replay memory
-    snapshot = wait_for(session, lambda s: s.message_serial > 0)
-    assert not snapshot.ready and snapshot.message.startswith("cannot start Fruit catch")
+    snapshot = wait_for(session, lambda s: s.message.serial > 0)
+    assert not snapshot.ready and snapshot.message.text.startswith("cannot start Fruit catch")
     session.send(Step())  # ignored, not an error
     session.close()
     assert not session.alive
@@ -255,6 +274,6 @@ def test_a_loaded_agent_keeps_the_exploration_its_own_schedule_reached(sessions,
     save_checkpoint(path, "fruit", learner, {"global_step": 300, "episode": 20, "updates": 0})
     session = sessions("fruit", mode=Mode.TRAIN, paused=True)  # default: decay over 400 steps
     session.send(Load(path))
-    loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
-    assert loaded.global_step == 300
-    assert loaded.scheduled_epsilon == pytest.approx(trained.epsilon_end)
+    loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
+    assert loaded.training.global_step == 300
+    assert loaded.training.scheduled_epsilon == pytest.approx(trained.epsilon_end)

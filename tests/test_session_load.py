@@ -33,18 +33,21 @@ def test_a_pqn_agent_loads_into_the_window_and_its_q_values_show(tmp_path):
     try:
         wait_for(session, lambda s: s.ready)
         session.send(Load(tmp_path / "breakout-pqn.pt"))
-        loaded = wait_for(session, lambda s: s.message.startswith("loaded"))
-        assert loaded.global_step == 1234 and "breakout-pqn.pt" in loaded.agent_source
-        assert not loaded.message_is_error
+        loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
+        assert (
+            loaded.training.global_step == 1234
+            and "breakout-pqn.pt" in loaded.training.agent_source
+        )
+        assert not loaded.message.is_error
         session.send(Step())
-        stepped = wait_for(session, lambda s: s.env_steps > loaded.env_steps)
+        stepped = wait_for(session, lambda s: s.training.env_steps > loaded.training.env_steps)
         trainer = session._trainer  # test-only peek: the agent now playing
         assert trainer.learner.config.network == "nature_cnn_ln"
         obs = trainer.obs[None]
         np.testing.assert_allclose(
             trainer.learner.q_values(obs), learner.q_values(obs), rtol=1e-5, atol=1e-6
         )
-        assert len(stepped.q_values) == 4
+        assert len(stepped.decision.q_values) == 4
     finally:
         session.close()
 
@@ -63,9 +66,9 @@ def test_a_checkpoint_of_an_unknown_network_is_refused_and_the_agent_stays(tmp_p
         payload["network"]["kind"] = "transformer"
         torch.save(payload, bad)
         session.send(Load(bad))
-        refused = wait_for(session, lambda s: "cannot build" in s.message)
-        assert "\n" not in refused.message and refused.global_step == 0
-        assert refused.message_is_error  # the window shows it as an error, by this flag
+        refused = wait_for(session, lambda s: "cannot build" in s.message.text)
+        assert "\n" not in refused.message.text and refused.training.global_step == 0
+        assert refused.message.is_error  # the window shows it as an error, by this flag
         session.send(Pause())
         assert session._trainer.learner.config.hidden_sizes == (32, 32)
     finally:
@@ -78,23 +81,27 @@ def test_a_new_agent_replaces_the_shipped_one_and_the_shipped_one_comes_back(tmp
     try:
         wait_for(session, lambda s: s.ready)
         session.send(Load(Path("saves/fruit.pt")))
-        shipped = wait_for(session, lambda s: s.message.startswith("loaded"))
-        assert shipped.global_step > 0 and shipped.agent_source == "fruit.pt"
+        shipped = wait_for(session, lambda s: s.message.text.startswith("loaded"))
+        assert shipped.training.global_step > 0 and shipped.training.agent_source == "fruit.pt"
         obs = session._trainer.obs[None]  # test-only peek
         shipped_q = session._trainer.learner.q_values(obs)
         session.send(NewAgent())
-        fresh = wait_for(session, lambda s: s.message.startswith("a new agent"))
-        assert fresh.global_step == 0 and fresh.updates == 0 and fresh.agent_source == "untrained"
+        fresh = wait_for(session, lambda s: s.message.text.startswith("a new agent"))
+        assert (
+            fresh.training.global_step == 0
+            and fresh.training.updates == 0
+            and fresh.training.agent_source == "untrained"
+        )
         assert not np.allclose(session._trainer.learner.q_values(obs), shipped_q)
         session.send(SetMode(Mode.TRAIN))
         session.send(SetSpeed(FAST))
         session.send(Resume())
-        trained = wait_for(session, lambda s: s.updates > 5)
-        assert trained.agent_source.startswith("trained here")
+        trained = wait_for(session, lambda s: s.training.updates > 5)
+        assert trained.training.agent_source.startswith("trained here")
         session.send(Pause())
         session.send(Load(Path("saves/fruit.pt")))
-        back = wait_for(session, lambda s: s.message.startswith("loaded"))
-        assert back.global_step == shipped.global_step
+        back = wait_for(session, lambda s: s.message.text.startswith("loaded"))
+        assert back.training.global_step == shipped.training.global_step
         np.testing.assert_allclose(session._trainer.learner.q_values(obs), shipped_q, rtol=1e-6)
     finally:
         session.close()

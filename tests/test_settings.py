@@ -50,7 +50,7 @@ def test_the_window_opens_where_it_was_left_and_remembers_where_it_is(make_app, 
     press(app, pygame.K_3)  # Breakout,
     press(app, pygame.K_g)  # Agent mode,
     press(app, pygame.K_RIGHTBRACKET)  # epsilon up from greedy
-    run_until(app, lambda s: s.game == "breakout" and s.epsilon_overridden)
+    run_until(app, lambda s: s.game == "breakout" and s.training.epsilon_overridden)
     app.close()
     saved, note = load_settings(path)
     assert note is None

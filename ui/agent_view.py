@@ -33,7 +33,7 @@ CELL_OFF = (18, 20, 32)
 
 
 class AgentView:
-    """Draws ``snapshot.obs`` into a card; see the module docstring."""
+    """Draws ``snapshot.picture.obs`` into a card; see the module docstring."""
 
     def __init__(self) -> None:
         self._tiles_key: tuple | None = None
@@ -49,8 +49,8 @@ class AgentView:
         overlay: bool,
     ) -> None:
         inner = theme.draw_card(surface, rect, "The agent's view")
-        obs = snapshot.obs
-        saliency = snapshot.saliency if overlay else None
+        obs = snapshot.picture.obs
+        saliency = snapshot.picture.saliency if overlay else None
         if obs is None:
             theme.draw_text(surface, "waiting...", inner.center, colour=theme.DIM, anchor="center")
             return
@@ -75,7 +75,7 @@ class AgentView:
                 (f"x{i}", "", 1.0) for i in range(len(obs))
             )
             draw_state_bars(surface, body, obs, labels, saliency)
-        if overlay and snapshot.saliency is None:
+        if overlay and snapshot.picture.saliency is None:
             theme.draw_text(
                 surface,
                 "saliency: computing...",
@@ -93,7 +93,7 @@ class AgentView:
         saliency: np.ndarray | None,
     ) -> None:
         """Frames oldest first, in a 2x2 grid of square tiles."""
-        obs = snapshot.obs
+        obs = snapshot.picture.obs
         assert obs is not None
         count = obs.shape[0]
         columns = 2 if count == 4 else count
@@ -105,7 +105,7 @@ class AgentView:
         )
         if side < 8:
             return
-        key = (snapshot.game, snapshot.frame_serial, side)
+        key = (snapshot.game, snapshot.picture.serial, side)
         if key != self._tiles_key:
             self._tiles = [
                 pygame.transform.scale(

@@ -292,7 +292,7 @@ class ArcadeScreen(Screen):
                 self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
                 session.send(SetSpeed(SPEEDS[self.speed_index]))
             case "epsilon" | "epsilon_step" if self.mode is not Mode.HUMAN:
-                base = 0.0 if intent.action == "epsilon" else session.snapshot().epsilon
+                base = 0.0 if intent.action == "epsilon" else session.snapshot().training.epsilon
                 session.send(SetEpsilon(round(min(max(base + float(value), 0.0), 1.0), 3)))
             case "epsilon_schedule":
                 session.send(SetEpsilon(None))
@@ -320,7 +320,7 @@ class ArcadeScreen(Screen):
             case "teach":
                 self._toggle_teach()
             case "demo_share":
-                share = 0.0 if session.snapshot().demo_fraction > 0 else DEMO_SHARE
+                share = 0.0 if session.snapshot().training.demo_fraction > 0 else DEMO_SHARE
                 session.send(SetDemoFraction(share))
                 self._say(
                     f"Demonstrations make up {share:.0%} of each training batch while any are "
@@ -394,7 +394,7 @@ class ArcadeScreen(Screen):
     def settings(self, size: tuple[int, int]) -> WindowSettings:
         """What the window should reopen with: where the user is now."""
         snapshot = self.snapshot
-        epsilon = snapshot.epsilon if snapshot.epsilon_overridden else None
+        epsilon = snapshot.training.epsilon if snapshot.training.epsilon_overridden else None
         return WindowSettings(
             self.game_key, self.mode.value, self.speed_index, epsilon, size, self.with_q
         )
@@ -402,7 +402,7 @@ class ArcadeScreen(Screen):
     def _let_go_of_training(self, action: str) -> bool:
         """Whether the agent may be replaced now: at once when it has nothing unsaved, else
         when the same button is pressed again within a few seconds (Save keeps the training)."""
-        unsaved = self.session.snapshot().unsaved_updates
+        unsaved = self.session.snapshot().training.unsaved_updates
         now = time.monotonic()
         asked = self._replace_asked
         if unsaved == 0 or (asked and asked[:2] == (action, self.game_key) and now < asked[2]):
@@ -477,13 +477,13 @@ class ArcadeScreen(Screen):
                 self.quit = True
             elif failure:
                 self._say(failure, error=True)
-        if self.here.seen_message != snapshot.message_serial:
-            self.here.seen_message = snapshot.message_serial
-            if snapshot.message_serial > 0:
-                self._say(snapshot.message, error=snapshot.message_is_error)
+        if self.here.seen_message != snapshot.message.serial:
+            self.here.seen_message = snapshot.message.serial
+            if snapshot.message.serial > 0:
+                self._say(snapshot.message.text, error=snapshot.message.is_error)
                 self._saves_checked = 0.0
-        if self.recording is not None and snapshot.frame_serial != self._record_serial:
-            self._record_serial = snapshot.frame_serial
+        if self.recording is not None and snapshot.picture.serial != self._record_serial:
+            self._record_serial = snapshot.picture.serial
             self.recording.add(snapshot)
         now = time.monotonic()
         if now - self._saves_checked > SAVES_RESCAN_S and not self.controls.menu_open:
@@ -497,7 +497,7 @@ class ArcadeScreen(Screen):
             "agent_view": self.show_agent_view,
             "saliency": self.show_saliency,
             "teach": self.teach,
-            "demo_share": snapshot.demo_fraction > 0,
+            "demo_share": snapshot.training.demo_fraction > 0,
         }
         self.toggles.sync(snapshot, states)
 

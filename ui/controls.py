@@ -298,15 +298,15 @@ class ControlPanel:
         now = time.monotonic()
         human = snapshot.mode is Mode.HUMAN
         slider = self.epsilon
-        moved = abs(slider.get_current_value() - snapshot.epsilon) > 1e-3
+        moved = abs(slider.get_current_value() - snapshot.training.epsilon) > 1e-3
         if moved and now > self._epsilon_hold and not slider.sliding_button.held:
-            slider.set_current_value(snapshot.epsilon, warn=False)
+            slider.set_current_value(snapshot.training.epsilon, warn=False)
         speed = self.speed
         moved = speed.get_current_value() != speed_index
         if moved and now > self._speed_hold and not speed.sliding_button.held:
             speed.set_current_value(speed_index, warn=False)
         _enable(slider, not human and snapshot.ready)
-        _enable(self.schedule, snapshot.epsilon_overridden and not human)
+        _enable(self.schedule, snapshot.training.epsilon_overridden and not human)
         _enable(self.speed, snapshot.mode in (Mode.AGENT, Mode.TRAIN))
         _enable(self.step, snapshot.paused and snapshot.ready)
         self._set_text(self.pause, "Resume" if snapshot.paused else "Pause")
@@ -340,10 +340,10 @@ class ControlPanel:
             )
         else:
             train = snapshot.mode is Mode.TRAIN
-            colour = theme.ORANGE if snapshot.epsilon_overridden else theme.TEXT
+            colour = theme.ORANGE if snapshot.training.epsilon_overridden else theme.TEXT
             theme.draw_text(
                 surface,
-                f"{snapshot.epsilon:.2f}",
+                f"{snapshot.training.epsilon:.2f}",
                 (value_x, middle + 1),
                 kind="mono",
                 size=15,
@@ -351,9 +351,9 @@ class ControlPanel:
                 anchor="bottomleft",
             )
             if train:
-                note = f"sched {snapshot.scheduled_epsilon:.2f}"
+                note = f"sched {snapshot.training.scheduled_epsilon:.2f}"
             else:
-                note = "set" if snapshot.epsilon_overridden else "greedy"
+                note = "set" if snapshot.training.epsilon_overridden else "greedy"
             theme.draw_text(
                 surface,
                 note,
@@ -365,7 +365,7 @@ class ControlPanel:
             )
             if train and self.epsilon is not None:
                 track = self.epsilon.rect.inflate(-16, 0)
-                x = track.x + int(snapshot.scheduled_epsilon * track.width)
+                x = track.x + int(snapshot.training.scheduled_epsilon * track.width)
                 tip = self.epsilon.rect.bottom + 1
                 marker = [(x, tip), (x - 4, tip + 5), (x + 4, tip + 5)]
                 pygame.draw.polygon(surface, theme.DIM, marker)

@@ -88,15 +88,15 @@ class GameView:
         self._draw_header(surface, header, snapshot, game, board)
         self._draw_footer(surface, footer, snapshot, game)
         pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
-        if snapshot.frame is None or box.width < 4 or box.height < 4:
+        if snapshot.picture.frame is None or box.width < 4 or box.height < 4:
             text = "loading..." if not snapshot.ready else "no picture"
             theme.draw_text(surface, text, box.center, colour=theme.DIM, anchor="center")
             return box
-        height, width = snapshot.frame.shape[:2]
+        height, width = snapshot.picture.frame.shape[:2]
         target = fit((width, height), box)
-        key = (snapshot.game, snapshot.frame_serial, target.size)
+        key = (snapshot.game, snapshot.picture.serial, target.size)
         if key != self._cache_key or self._scaled is None:
-            self._scaled = scale_frame(frame_to_surface(snapshot.frame), target.size)
+            self._scaled = scale_frame(frame_to_surface(snapshot.picture.frame), target.size)
             self._cache_key = key
         surface.blit(self._scaled, target)
         if taken_over(snapshot):
@@ -121,8 +121,8 @@ class GameView:
         text, colour = MODE_NAMES[snapshot.mode], theme.MODE_COLOURS[snapshot.mode.value]
         if taken_over(snapshot):
             text, colour = "YOU HAVE CONTROL", theme.PURPLE
-        elif snapshot.mode is Mode.HUMAN and snapshot.teach:
-            text, colour = f"TEACHING · {snapshot.demo_count:,} demos", theme.GREEN
+        elif snapshot.mode is Mode.HUMAN and snapshot.control.teach:
+            text, colour = f"TEACHING · {snapshot.training.demo_count:,} demos", theme.GREEN
         pills = [(text, colour)] + ([("PAUSED", theme.ORANGE)] if snapshot.paused else [])
         pace = speed_label(snapshot.speed) if snapshot.mode in (Mode.AGENT, Mode.TRAIN) else None
         title_w = theme.text_surface(game.title, "bold", 18, theme.TEXT).get_width()
@@ -168,7 +168,7 @@ class GameView:
     ) -> None:
         middle = rect.centery
         if taken_over(snapshot):
-            left = snapshot.hand_back_in or 0.0
+            left = snapshot.control.hand_back_in or 0.0
             text = f"YOU HAVE CONTROL · agent back in {left:.1f} s · Backspace: now"
             theme.draw_pill(surface, text, (rect.x, middle), theme.PURPLE, anchor="midleft")
             return
@@ -202,7 +202,7 @@ class GameView:
             if game.idle_action is not None
             else "no key: keeps the last push"
         )
-        if snapshot.teach:
+        if snapshot.control.teach:
             note = TEACH_NOTES.get(game.key, "")
             for text in (f"teaching: the agent's own game, {snapshot.pace_hz:g} steps/s{note}",
                          f"teaching: {snapshot.pace_hz:g} steps/s{note}"):  # fmt: skip
@@ -237,7 +237,7 @@ def draw_countdown(surface: pygame.Surface, target: pygame.Rect, seconds_left: f
 
 def taken_over(snapshot: Snapshot) -> bool:
     """A person has taken the agent's game over (Agent or Train mode)."""
-    return snapshot.controller == "human" and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
+    return snapshot.control.controller == "human" and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
 
 
 def _keys_by_action(game: GameSpec) -> dict[int, list[str]]:

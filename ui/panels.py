@@ -37,8 +37,8 @@ class QValuePanel:
     ) -> None:
         inner = theme.draw_card(surface, rect, "Q-values")
         marker = self._draw_marker(surface, rect, snapshot, game)
-        self._draw_source(surface, rect, snapshot.agent_source, marker)
-        q_values = snapshot.q_values or (0.0,) * len(game.action_names)
+        self._draw_source(surface, rect, snapshot.training.agent_source, marker)
+        q_values = snapshot.decision.q_values or (0.0,) * len(game.action_names)
         lo, hi = min(q_values), max(q_values)
         span = hi - lo
         name_w, value_w = self.name_width(game), 74
@@ -48,8 +48,8 @@ class QValuePanel:
         for i, (name, q) in enumerate(zip(game.action_names, q_values, strict=False)):
             y = inner.y + i * Q_ROW
             row = pygame.Rect(inner.x, y, inner.width, Q_ROW - 6)
-            chosen = snapshot.action == i and bool(snapshot.q_values)
-            agent_pick = snapshot.agent_action == i and bool(snapshot.q_values)
+            chosen = snapshot.decision.action == i and bool(snapshot.decision.q_values)
+            agent_pick = snapshot.decision.agent_action == i and bool(snapshot.decision.q_values)
             colour = theme.TEXT if chosen else theme.DIM
             theme.draw_text(
                 surface,
@@ -62,7 +62,7 @@ class QValuePanel:
             )
             track = pygame.Rect(bar_left, row.y + 3, bar_w, row.height - 6)
             pygame.draw.rect(surface, theme.BACKGROUND, track, border_radius=4)
-            share = (1.0 if span < 1e-9 else (q - lo) / span) if snapshot.q_values else 0.0
+            share = (1.0 if span < 1e-9 else (q - lo) / span) if snapshot.decision.q_values else 0.0
             width = int(bar_w * (BAR_STUB + (1.0 - BAR_STUB) * share))
             bar = pygame.Rect(track.x, track.y, max(width, 4), track.height)
             pygame.draw.rect(
@@ -75,7 +75,7 @@ class QValuePanel:
                 pygame.draw.polygon(
                     surface, theme.ACCENT, [(tip[0] - 6, tip[1] - 5), (tip[0] - 6, tip[1] + 5), tip]
                 )
-            text = f"{q:+.3f}" if snapshot.q_values else "-"
+            text = f"{q:+.3f}" if snapshot.decision.q_values else "-"
             theme.draw_text(
                 surface,
                 text,
@@ -99,27 +99,27 @@ class QValuePanel:
     def _chosen_colour(snapshot: Snapshot) -> theme.Colour:
         if _person_moved(snapshot):
             return theme.PURPLE
-        return theme.GREEN if snapshot.greedy else theme.ORANGE
+        return theme.GREEN if snapshot.decision.greedy else theme.ORANGE
 
     @staticmethod
     def _draw_marker(
         surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
     ) -> pygame.Rect | None:
         """The pill that says whose move it was; returns where it went (None: not drawn)."""
-        if not snapshot.q_values or snapshot.action is None:
+        if not snapshot.decision.q_values or snapshot.decision.action is None:
             return None
         anchor = (rect.right - theme.PAD, rect.y + theme.PAD + 7)
         if _person_moved(snapshot):
-            verdict = "agrees" if snapshot.greedy else "differs"
+            verdict = "agrees" if snapshot.decision.greedy else "differs"
             text = f"agent {verdict}"
             return theme.draw_pill(
                 surface, text, anchor, theme.PURPLE, anchor="midright", filled=False
             )
-        if snapshot.greedy:
+        if snapshot.decision.greedy:
             return theme.draw_pill(surface, "GREEDY", anchor, theme.GREEN, anchor="midright")
         return theme.draw_pill(
             surface,
-            f"RANDOM  ε {snapshot.epsilon:.2f}",
+            f"RANDOM  ε {snapshot.training.epsilon:.2f}",
             anchor,
             theme.ORANGE,
             anchor="midright",
@@ -152,7 +152,7 @@ class QValuePanel:
 def _person_moved(snapshot: Snapshot) -> bool:
     """The last move was a person's (Human mode or a takeover): the bars then show what the
     agent would have done instead."""
-    return snapshot.mode is Mode.HUMAN or snapshot.controller == "human"
+    return snapshot.mode is Mode.HUMAN or snapshot.control.controller == "human"
 
 
 class StatsPanel:
@@ -177,25 +177,30 @@ class StatsPanel:
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         inner = theme.draw_card(surface, rect, "Live stats")
         # Compact, so a full memory ("250k / 250k") never runs into its label.
-        size, capacity = snapshot.replay_size, snapshot.replay_capacity
+        size, capacity = snapshot.training.replay_size, snapshot.training.replay_capacity
         fill = f"{theme.format_count(size)} / {theme.format_count(capacity)}"
         if capacity == 0:
             fill = "none (PQN)"  # it learns from its rollouts, keeping no replay memory
         cells = (
-            ("step", theme.format_number(snapshot.global_step)),
-            ("episode", theme.format_number(snapshot.episode)),
-            ("last return", theme.format_number(snapshot.last_return)),
-            ("mean (100)", theme.format_number(snapshot.mean_return)),
-            ("loss", "-" if snapshot.loss is None else f"{snapshot.loss:.4f}"),
-            ("steps/s", f"{snapshot.steps_per_second:,.0f}"),
-            ("updates", theme.format_number(snapshot.updates)),
-            ("ε in use", "-" if snapshot.mode is Mode.HUMAN else f"{snapshot.epsilon:.3f}"),
+            ("step", theme.format_number(snapshot.training.global_step)),
+            ("episode", theme.format_number(snapshot.training.episode)),
+            ("last return", theme.format_number(snapshot.scores.last_return)),
+            ("mean (100)", theme.format_number(snapshot.scores.mean_return)),
+            ("loss", "-" if snapshot.training.loss is None else f"{snapshot.training.loss:.4f}"),
+            ("steps/s", f"{snapshot.training.steps_per_second:,.0f}"),
+            ("updates", theme.format_number(snapshot.training.updates)),
+            (
+                "ε in use",
+                "-" if snapshot.mode is Mode.HUMAN else f"{snapshot.training.epsilon:.3f}",
+            ),
             ("replay", fill),
-            ("device", snapshot.device),
-            ("demos", f"{snapshot.demo_count:,}"),
+            ("device", snapshot.training.device),
+            ("demos", f"{snapshot.training.demo_count:,}"),
             (
                 "demo share",
-                f"{snapshot.demo_fraction:.0%}" if snapshot.demo_fraction else "uniform",
+                f"{snapshot.training.demo_fraction:.0%}"
+                if snapshot.training.demo_fraction
+                else "uniform",
             ),
         )
         columns = self.columns(rect.width)
@@ -231,7 +236,7 @@ class LearningCurve:
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         if rect.height < 60 or rect.width < 80:
             return
-        returns = snapshot.returns
+        returns = snapshot.scores.returns
         key = (rect.size, len(returns), returns[-1] if returns else None, snapshot.game)
         if key != self._key or self._image is None:
             self._image = self._render(rect.size, returns)

@@ -43,7 +43,7 @@ class PlayArea:
     ) -> pygame.Rect | None:
         """Draw; returns where the game frame went (the agent's side in Versus). ``board``
         holds the game's running records for the header."""
-        heat = snapshot.saliency if saliency else None
+        heat = snapshot.picture.saliency if saliency else None
         with _clipped(surface, rects["view"]):
             target = self._draw_game(
                 surface, rects["view"], snapshot, game, heat, agent_view, board
@@ -67,9 +67,9 @@ class PlayArea:
             target = self.versus.draw(surface, rect, snapshot, game, heat is not None).get("agent")
         else:
             target = self.view.draw(surface, rect, snapshot, game, board)
-            if heat is not None and snapshot.frame is not None:
+            if heat is not None and snapshot.picture.frame is not None:
                 self.overlay.draw(surface, target, heat)
-        vector = heat is not None and heat.ndim == 1 and snapshot.obs is not None
+        vector = heat is not None and heat.ndim == 1 and snapshot.picture.obs is not None
         if vector and not agent_view and target is not None:
             # A state vector has no place on the picture: its numbers get a highlight instead.
             inset = pygame.Rect(target.x + 8, target.y + 8, min(target.width - 16, 420), INSET_H)
@@ -77,9 +77,9 @@ class PlayArea:
             shade.fill((*theme.CARD, 225))
             surface.blit(shade, inset)
             labels = STATE_LABELS.get(game.key, ())
-            assert snapshot.obs is not None
+            assert snapshot.picture.obs is not None
             draw_state_bars(
-                surface, inset.inflate(-8, -8), snapshot.obs, labels, heat, compact=True
+                surface, inset.inflate(-8, -8), snapshot.picture.obs, labels, heat, compact=True
             )
         return target
 

@@ -124,7 +124,7 @@ class QuitGuard:
 
     def unsaved_games(self, sessions: dict[str, TrainingSession]) -> dict[str, int]:
         """Games whose agents have unsaved updates, with how many."""
-        counts = {key: s.snapshot().unsaved_updates for key, s in sessions.items()}
+        counts = {key: s.snapshot().training.unsaved_updates for key, s in sessions.items()}
         return {key: count for key, count in counts.items() if count > 0}
 
     def may_quit(self, sessions: dict[str, TrainingSession], window_size: tuple[int, int]) -> bool:
@@ -146,7 +146,7 @@ class QuitGuard:
         """Ask each game with unsaved training to save to ``paths[game]``."""
         for key in self.unsaved_games(sessions):
             session = sessions[key]
-            self._pending[key] = session.snapshot().message_serial
+            self._pending[key] = session.snapshot().message.serial
             session.send(Save(paths[key]))
         self._deadline = time.monotonic() + SAVE_WAIT_S
         if self.dialog is not None:
@@ -156,12 +156,12 @@ class QuitGuard:
         """While saving: (all saved, None), or (False, why the quit is off) on a failure."""
         for key, serial in list(self._pending.items()):
             snapshot = sessions[key].snapshot()
-            if snapshot.message_serial == serial:
+            if snapshot.message.serial == serial:
                 continue
             del self._pending[key]
-            if not snapshot.message.startswith("saved "):
+            if not snapshot.message.text.startswith("saved "):
                 self.close()
-                return False, f"not quitting: {snapshot.message}"
+                return False, f"not quitting: {snapshot.message.text}"
         if self._pending and time.monotonic() > self._deadline:
             self.close()
             return False, "not quitting: saving took too long"

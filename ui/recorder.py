@@ -51,7 +51,7 @@ class GifCapture:
 
     def add(self, snapshot: Snapshot) -> None:
         """Compose and queue the frame of ``snapshot``."""
-        if snapshot.frame is None or self.error:
+        if snapshot.picture.frame is None or self.error:
             return
         image = self.compose(snapshot)
         try:
@@ -63,8 +63,8 @@ class GifCapture:
             self.dropped += 1
 
     def compose(self, snapshot: Snapshot) -> pygame.Surface:
-        assert snapshot.frame is not None
-        height, width = snapshot.frame.shape[:2]
+        assert snapshot.picture.frame is not None
+        height, width = snapshot.picture.frame.shape[:2]
         if self._size is None:
             self._scale = max(1, round(TARGET_HEIGHT / height))
             frame_size = (width * self._scale, height * self._scale)
@@ -72,7 +72,7 @@ class GifCapture:
             self._size = (frame_size[0] + extra, frame_size[1])
         canvas = pygame.Surface(self._size)
         canvas.fill(theme.BACKGROUND)
-        frame = frame_to_surface(snapshot.frame)
+        frame = frame_to_surface(snapshot.picture.frame)
         frame_size = (width * self._scale, height * self._scale)
         frame_w = self._size[0] - (PANEL_WIDTH if self.with_q else 0)
         if frame_size[0] > frame_w or frame_size[1] > self._size[1]:
@@ -91,7 +91,7 @@ class GifCapture:
         """Game, mode, score and episode under the Q-values, so a GIF explains itself."""
         if rect.bottom > canvas.get_height():
             return
-        human = snapshot.mode is Mode.HUMAN and not snapshot.teach
+        human = snapshot.mode is Mode.HUMAN and not snapshot.control.teach
         title = theme.draw_text(canvas, self.game.title, (rect.x + 4, rect.y), kind="bold", size=16)
         theme.draw_pill(
             canvas,
@@ -100,8 +100,8 @@ class GifCapture:
             theme.MODE_COLOURS[snapshot.mode.value],
             anchor="midright",
         )
-        episode = snapshot.human_episode if human else snapshot.episode
-        line = f"score {theme.format_number(snapshot.episode_return)}   episode {episode:,}"
+        episode = snapshot.scores.human_episode if human else snapshot.training.episode
+        line = f"score {theme.format_number(snapshot.scores.episode_return)}   episode {episode:,}"
         theme.draw_text(
             canvas, line, (rect.x + 4, title.bottom + 6), kind="mono", size=13, colour=theme.DIM
         )

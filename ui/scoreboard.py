@@ -61,17 +61,21 @@ class Scoreboard:
             self._waited = None
 
     def _count_human(self, snapshot: Snapshot) -> None:
-        seen, self._human_episode = self._human_episode, snapshot.human_episode
-        if seen is None or snapshot.human_episode <= seen or snapshot.human_last_return is None:
+        seen, self._human_episode = self._human_episode, snapshot.scores.human_episode
+        if (
+            seen is None
+            or snapshot.scores.human_episode <= seen
+            or snapshot.scores.human_last_return is None
+        ):
             return
-        last = snapshot.human_last_return
+        last = snapshot.scores.human_last_return
         self.human.add(last)
         self.human_best = last if self.human_best is None else max(self.human_best, last)
 
     def _count_agent(self, snapshot: Snapshot) -> None:
-        seen, self._agent_episode = self._agent_episode, snapshot.episode
-        new = snapshot.episode - (seen if seen is not None else 0)
-        history = snapshot.returns
+        seen, self._agent_episode = self._agent_episode, snapshot.training.episode
+        new = snapshot.training.episode - (seen if seen is not None else 0)
+        history = snapshot.scores.returns
         if new == 0:
             return
         # A loaded checkpoint moves the counter to its own and starts the history again, so
@@ -83,8 +87,8 @@ class Scoreboard:
             side.add(episode_return)
 
     def _waiting(self, snapshot: Snapshot) -> bool:
-        own_game = snapshot.mode is Mode.HUMAN and not snapshot.teach
-        between = snapshot.human_episode > 0 and snapshot.episode_return == 0
+        own_game = snapshot.mode is Mode.HUMAN and not snapshot.control.teach
+        between = snapshot.scores.human_episode > 0 and snapshot.scores.episode_return == 0
         return own_game and self.game.human_countdown_s > 0 and between
 
     def countdown_left(self) -> float | None:
@@ -101,13 +105,17 @@ class Scoreboard:
         if self.game.counts_catches and snapshot.mode is not Mode.VERSUS:
             side, who = (self.human, "") if human else (self.agent, "agent ")
             return [(f"{who}caught", f"{side.caught:,}"), ("missed", f"{side.missed:,}")]
-        if self.game.human_score_in_seconds and human and not snapshot.teach:
+        if self.game.human_score_in_seconds and human and not snapshot.control.teach:
             fps = self.game.human_fps
             best = "-" if self.human_best is None else f"{self.human_best / fps:.1f} s"
-            return [("balanced", f"{snapshot.episode_return / fps:.1f} s"), ("best", best)]
-        episode = snapshot.human_episode if human and not snapshot.teach else snapshot.episode
+            return [("balanced", f"{snapshot.scores.episode_return / fps:.1f} s"), ("best", best)]
+        episode = (
+            snapshot.scores.human_episode
+            if human and not snapshot.control.teach
+            else snapshot.training.episode
+        )
         return [
-            ("score", format_number(snapshot.episode_return)),
+            ("score", format_number(snapshot.scores.episode_return)),
             ("episode", format_number(episode)),
         ]
 

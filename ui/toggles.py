@@ -133,7 +133,7 @@ class ToggleBar:
             enabled = (not playing or can_end) and versus is not None
         else:
             text = "Hand back · Bksp"
-            self._action_intent, enabled = "hand_back", snapshot.controller == "human"
+            self._action_intent, enabled = "hand_back", snapshot.control.controller == "human"
             enabled = enabled and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
         if self._texts.get("action") != text:
             self.action.set_text(text)

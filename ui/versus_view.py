@@ -92,10 +92,10 @@ class VersusView:
             self._draw_label(surface, label, human, fields, done, versus.phase)
             box = pygame.Rect(column.x, label.bottom, column.width, column.bottom - label.bottom)
             pane = self._human if human else self._agent
-            frame = versus.human_frame if human else snapshot.frame
-            placed[side] = pane.draw(surface, box, frame, snapshot.frame_serial)
-            if not human and overlay and snapshot.saliency is not None:
-                self._overlay.draw(surface, placed[side], snapshot.saliency)
+            frame = versus.human_frame if human else snapshot.picture.frame
+            placed[side] = pane.draw(surface, box, frame, snapshot.picture.serial)
+            if not human and overlay and snapshot.picture.saliency is not None:
+                self._overlay.draw(surface, placed[side], snapshot.picture.saliency)
             if done and versus.phase == PLAYING:
                 # Mid-frame, where no game keeps its score: that side's game is over anyway.
                 note = "Enter: end the round" if human else "waiting for you"
@@ -267,7 +267,7 @@ class VersusView:
             colour=theme.DIM,
             anchor="midleft",
         )
-        source = f"agent: {snapshot.agent_source} · ε {snapshot.epsilon:.2f}"
+        source = f"agent: {snapshot.training.agent_source} · ε {snapshot.training.epsilon:.2f}"
         image = theme.text_surface(source, "sans", 12, theme.DIM)
         if rect.right - image.get_width() > keys.right + 16:
             surface.blit(image, image.get_rect(midright=(rect.right, rect.centery)))

@@ -158,21 +158,93 @@ Command = (
 )
 
 
+# Snapshots, session -> UI: one frozen whole made of small frozen parts, one part per job.
+
+
+@dataclass(frozen=True)
+class Training:
+    """The agent playing and how far it has learned."""
+
+    global_step: int = 0  # learning steps: the epsilon schedule's clock
+    env_steps: int = 0  # every step the agent's game has taken, learning or not
+    episode: int = 0
+    updates: int = 0
+    epsilon: float = 0.0  # in use now (0 in Human mode)
+    scheduled_epsilon: float = 1.0
+    epsilon_overridden: bool = False
+    loss: float | None = None
+    steps_per_second: float = 0.0
+    replay_size: int = 0
+    replay_capacity: int = 0
+    demo_count: int = 0  # demonstrations in the replay memory
+    demo_fraction: float = 0.0
+    device: str = ""
+    agent_source: str = ""  # which agent plays: a checkpoint's name or how it was trained
+    unsaved_updates: int = 0  # learner updates since the agent was last saved, loaded or made
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Returns: the episode under way, the agent's recent ones, the person's last."""
+
+    episode_return: float = 0.0  # the game on screen (the person's own game in Human mode)
+    last_return: float | None = None
+    mean_return: float | None = None
+    returns: tuple[float, ...] = ()  # the learning curve
+    human_episode: int = 0
+    human_last_return: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The latest step: what was done and what the agent made of it. In Human mode (and
+    during a takeover) ``q_values`` and ``agent_action`` are what the agent would do in the
+    person's game, and ``greedy`` says whether the person did that."""
+
+    action: int | None = None
+    agent_action: int | None = None
+    q_values: tuple[float, ...] = ()
+    greedy: bool = True
+    reward: float = 0.0
+
+
+@dataclass(frozen=True)
+class Control:
+    """Who acts in the game on screen, and how a person is taking part."""
+
+    controller: str = "agent"  # "agent" or "human"
+    hand_back_in: float | None = None  # seconds until a takeover ends; None: no takeover
+    teach: bool = False
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What to draw. ``serial`` grows by one with each new ``frame``, so a reader can tell new
+    frames from old. ``obs`` is what the network receives now (a copy); ``saliency`` is
+    |dQ/d obs| of the greedy action ``saliency_action`` on a recent ``obs``, scaled to [0, 1],
+    while the overlay is on."""
+
+    frame: np.ndarray | None = None
+    serial: int = 0
+    obs: np.ndarray | None = None
+    saliency: np.ndarray | None = None
+    saliency_action: int | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """The session's one-line message; ``serial`` grows by one with each new one."""
+
+    text: str = ""
+    serial: int = 0
+    is_error: bool = False
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the session looks like after its latest step; session -> UI, never mutated.
-
-    ``frame_serial`` grows by one each time a new ``frame`` is published, so a reader can tell
-    new frames from old. ``message_serial`` does the same for ``message``, and
-    ``message_is_error`` says whether it reports something that failed. In Human mode
-    ``q_values`` and ``agent_action`` are what the agent would do in the person's game, and
-    ``greedy`` says whether the person did that; the same holds while ``controller`` is
-    ``"human"`` in Agent or Train mode (a takeover). ``obs`` is what the network receives now
-    (a copy, published with each frame); ``saliency`` is |dQ/d obs| of the agent's greedy
-    action ``saliency_action`` on a recent ``obs``, scaled to [0, 1], while it is switched on.
-    In Versus mode ``frame``, ``obs`` and the Q-values are the agent's side; ``versus`` holds
-    the rest of the match.
-    """
+    In Versus mode ``picture`` and the Q-values are the agent's side; ``versus`` holds the rest
+    of the match."""
 
     game: str
     ready: bool
@@ -180,42 +252,10 @@ class Snapshot:
     paused: bool
     speed: float
     pace_hz: float  # new frames a second at this mode and speed
-    global_step: int  # learning steps: the epsilon schedule's clock
-    env_steps: int  # every step the agent's game has taken, learning or not
-    episode: int
-    updates: int
-    epsilon: float
-    scheduled_epsilon: float
-    epsilon_overridden: bool
-    action: int | None
-    agent_action: int | None
-    q_values: tuple[float, ...]
-    greedy: bool
-    reward: float
-    episode_return: float
-    last_return: float | None
-    mean_return: float | None
-    human_episode: int
-    human_last_return: float | None
-    loss: float | None
-    steps_per_second: float
-    replay_size: int
-    replay_capacity: int
-    device: str
-    frame: np.ndarray | None
-    frame_serial: int
-    returns: tuple[float, ...]
-    message: str
-    message_serial: int
-    message_is_error: bool = False
-    controller: str = "agent"  # who acts in the game on screen: "agent" or "human"
-    hand_back_in: float | None = None  # seconds until a takeover ends; None: no takeover
-    teach: bool = False
-    demo_count: int = 0  # demonstrations in the replay memory
-    demo_fraction: float = 0.0
-    agent_source: str = ""  # which agent plays: a checkpoint's name or how it was trained
-    obs: np.ndarray | None = None
-    saliency: np.ndarray | None = None
-    saliency_action: int | None = None
+    training: Training = Training()
+    scores: Scores = Scores()
+    decision: Decision = Decision()
+    control: Control = Control()
+    picture: Picture = Picture()
+    message: Message = Message()
     versus: VersusState | None = None
-    unsaved_updates: int = 0  # learner updates since the agent was last saved, loaded or made

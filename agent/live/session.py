@@ -35,15 +35,18 @@ from agent.live.agents import AgentOrigin, load_into_trainer, save_agent
 from agent.live.channels import (
     WATCH,
     Command,
+    Control,
     HandBack,
     HumanAction,
     Load,
+    Message,
     Mode,
     NewAgent,
     NextRound,
     Pause,
     Resume,
     Save,
+    Scores,
     SetDemoFraction,
     SetEpsilon,
     SetMode,
@@ -53,6 +56,7 @@ from agent.live.channels import (
     Shutdown,
     Snapshot,
     Step,
+    Training,
 )
 from agent.live.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.live.play import Play
@@ -109,9 +113,7 @@ class TrainingSession:
         self._origin = AgentOrigin()  # where the agent playing came from
         self._view = LiveView()
         self._device_name = describe_device(device)
-        self._message = ""
-        self._message_is_error = False
-        self._message_serial = 0
+        self._message = Message()
         self._rate_mark = (time.monotonic(), 0)
         self._steps_done = 0
         self._steps_per_second = 0.0
@@ -347,8 +349,7 @@ class TrainingSession:
     # -- publishing ---------------------------------------------------------------------------
 
     def _say(self, message: str, error: bool = False) -> None:
-        self._message, self._message_is_error = message, error
-        self._message_serial += 1
+        self._message = Message(message, self._message.serial + 1, error)
 
     def _agent_source(self) -> str:
         return self._origin.describe(self._trainer.learner.updates if self._trainer else 0)
@@ -383,87 +384,78 @@ class TrainingSession:
         return 0.0 if self._paused else self._steps_per_second
 
     def _make_snapshot(self, *, ready: bool) -> Snapshot:
-        fast_pace = 1.0 / FAST_PUBLISH_S
         pace = self._pace_hz()
-        play = self._play
-        now = time.monotonic()
-        human_game = play.human if play is not None and self._mode is Mode.HUMAN else None
-        teaching = play is not None and play.teach and self._mode is Mode.HUMAN
-        fields = self._agent_fields()
-        if human_game is not None and not teaching:  # the person's own game is on screen
-            fields["episode_return"] = human_game.score
-        view, last = self._view, self._view.last
         return Snapshot(
-            **fields,
             game=self.game.key,
             ready=ready,
             mode=self._mode,
             paused=self._paused,
             speed=self._speed,
-            pace_hz=fast_pace if math.isinf(pace) else pace,
-            epsilon=self._epsilon_in_use() if self._mode is not Mode.HUMAN else 0.0,
-            epsilon_overridden=self._epsilon_override is not None,
-            action=last.action if last else None,
-            agent_action=last.agent_action if last else None,
-            q_values=last.q_values if last else (),
-            greedy=last.greedy if last else True,
-            reward=last.reward if last else 0.0,
-            human_episode=play.human.episode if play and play.human else 0,
-            human_last_return=play.human.last_return if play and play.human else None,
-            loss=view.loss,
-            steps_per_second=self._measure_rate(),
-            device=self._device_name,
-            frame=view.frame,
-            frame_serial=view.frame_serial,
-            returns=view.returns,
+            pace_hz=1.0 / FAST_PUBLISH_S if math.isinf(pace) else pace,
+            training=self._training(),
+            scores=self._scores(),
+            decision=self._view.decision,
+            control=self._control(time.monotonic()),
+            picture=self._view.picture,
             message=self._message,
-            message_serial=self._message_serial,
-            message_is_error=self._message_is_error,
-            controller=(
-                "human" if play is not None and play.human_in_control(self._mode, now) else "agent"
-            ),
-            hand_back_in=(
-                self._takeover.seconds_left(now) if self._mode in (Mode.AGENT, Mode.TRAIN) else None
-            ),
-            teach=bool(play is not None and play.teach),
-            demo_fraction=self.config.demo_fraction,
-            agent_source=self._agent_source(),
-            obs=view.obs,
-            saliency=view.saliency,
-            saliency_action=view.saliency_action,
-            versus=view.versus,
+            versus=self._view.versus,
         )
 
-    def _agent_fields(self) -> dict[str, Any]:
-        """The snapshot's fields about the agent and its training; those of a session that
-        has no trainer yet (still starting) when it has none."""
+    def _training(self) -> Training:
         trainer = self._trainer
-        if trainer is None:
-            return {
-                "global_step": 0, "env_steps": 0, "episode": 0, "updates": 0,
-                "scheduled_epsilon": 1.0, "episode_return": 0.0, "last_return": None,
-                "mean_return": None, "replay_size": 0, "replay_capacity": self.config.buffer_size,
-                "demo_count": 0, "unsaved_updates": 0,
-            }  # fmt: skip
-        recent, replay, updates = (
-            list(trainer.recent_returns),
-            trainer.replay,
-            trainer.learner.updates,
-        )
-        return {
-            "global_step": trainer.global_step,
-            "env_steps": trainer.env_steps,
-            "episode": trainer.episode,
-            "updates": updates,
-            "scheduled_epsilon": trainer.scheduled_epsilon,
-            "episode_return": trainer.episode_return,
-            "last_return": recent[-1] if recent else None,
-            "mean_return": float(np.mean(recent)) if recent else None,
-            "replay_size": min(replay.transitions, replay.capacity),
-            "replay_capacity": replay.capacity,
-            "demo_count": replay.demo_count,
-            "unsaved_updates": self._origin.unsaved(updates),
+        common: dict[str, Any] = {
+            "epsilon": self._epsilon_in_use() if self._mode is not Mode.HUMAN else 0.0,
+            "epsilon_overridden": self._epsilon_override is not None,
+            "loss": self._view.loss,
+            "steps_per_second": self._measure_rate(),
+            "demo_fraction": self.config.demo_fraction,
+            "device": self._device_name,
+            "agent_source": self._agent_source(),
         }
+        if trainer is None:  # still starting
+            return Training(replay_capacity=self.config.buffer_size, **common)
+        replay, updates = trainer.replay, trainer.learner.updates
+        return Training(
+            global_step=trainer.global_step,
+            env_steps=trainer.env_steps,
+            episode=trainer.episode,
+            updates=updates,
+            scheduled_epsilon=trainer.scheduled_epsilon,
+            replay_size=min(replay.transitions, replay.capacity),
+            replay_capacity=replay.capacity,
+            demo_count=replay.demo_count,
+            unsaved_updates=self._origin.unsaved(updates),
+            **common,
+        )
+
+    def _scores(self) -> Scores:
+        play, trainer = self._play, self._trainer
+        human = play.human if play is not None else None
+        recent = list(trainer.recent_returns) if trainer is not None else []
+        episode_return = trainer.episode_return if trainer is not None else 0.0
+        if human is not None and self._mode is Mode.HUMAN and not self._teaching():
+            episode_return = human.score  # the person's own game is on screen
+        return Scores(
+            episode_return=episode_return,
+            last_return=recent[-1] if recent else None,
+            mean_return=float(np.mean(recent)) if recent else None,
+            returns=self._view.returns,
+            human_episode=human.episode if human is not None else 0,
+            human_last_return=human.last_return if human is not None else None,
+        )
+
+    def _control(self, now: float) -> Control:
+        play = self._play
+        human_acts = play is not None and play.human_in_control(self._mode, now)
+        takeover = self._mode in (Mode.AGENT, Mode.TRAIN)
+        return Control(
+            controller="human" if human_acts else "agent",
+            hand_back_in=self._takeover.seconds_left(now) if takeover else None,
+            teach=self._teaching(),
+        )
+
+    def _teaching(self) -> bool:
+        return self._play is not None and self._play.teach
 
 
 def _short(path: Path) -> str:
