@@ -16,6 +16,7 @@ from pathlib import Path
 import imageio.v2 as imageio
 import numpy as np
 import pygame
+import pygame_gui
 import pytest
 import torch
 
@@ -26,7 +27,7 @@ from agent.live.channels import FAST, Mode, Snapshot
 from game.registry import GAMES
 from tests.support import SMALL
 from ui import theme
-from ui.app import MIN_SIZE, App
+from ui.app import MIN_SIZE, App, PointerManager
 from ui.layout import CURVE_MIN_H
 from ui.saves import checkpoint_path
 from ui.scoreboard import countdown_label
@@ -105,6 +106,40 @@ def test_every_game_in_every_mode_draws(make_app):
             assert app.arcade.snapshot.picture.serial > 0
 
 
+def drag_left(app: App, slider, *, real_pointer: bool) -> None:
+    """Drag ``slider``'s grip to its left end with posted events; with ``real_pointer`` the
+    system pointer moves along, as under a person's hand."""
+    grip = slider.sliding_button.rect.center
+    post(pygame.MOUSEMOTION, pos=grip, rel=(0, 0), buttons=(0, 0, 0))
+    tick(app)
+    post(pygame.MOUSEBUTTONDOWN, pos=grip, button=1)
+    tick(app)
+    for x in range(grip[0], slider.rect.x - 5, -10):
+        if real_pointer:
+            pygame.mouse.set_pos((x, grip[1]))
+        post(pygame.MOUSEMOTION, pos=(x, grip[1]), rel=(-10, 0), buttons=(1, 0, 0))
+        tick(app)
+    post(pygame.MOUSEBUTTONUP, pos=(slider.rect.x - 5, grip[1]), button=1)
+    tick(app, 3)
+
+
+def test_widgets_follow_the_real_mouse_if_pygame_gui_drops_the_pointer_hook(make_app, monkeypatch):
+    # A pygame_gui release without the private hook PointerManager overrides: the manager's own
+    # pointer reading (pygame.mouse) is all that runs.
+    monkeypatch.setattr(
+        PointerManager, "_update_mouse_position", pygame_gui.UIManager._update_mouse_position
+    )
+    app = make_app()
+    click(app, app.arcade.top.mode_buttons[Mode.TRAIN].rect.center)  # clicks carry their place
+    run_until(app, lambda s: s.mode is Mode.TRAIN and s.ready)
+    slider = app.arcade.controls.epsilon
+    pygame.mouse.set_pos((5, 5))
+    drag_left(app, slider, real_pointer=False)  # posted moves alone no longer drag
+    assert not app.arcade.snapshot.training.epsilon_overridden
+    drag_left(app, slider, real_pointer=True)  # a person's drag still does
+    run_until(app, lambda s: s.training.epsilon_overridden and s.training.epsilon < 0.05)
+
+
 @pytest.mark.slow
 def test_clicking_train_pause_and_step(make_app):
     app = make_app()
@@ -130,16 +165,7 @@ def test_dragging_the_epsilon_slider_sets_epsilon_and_schedule_hands_it_back(mak
     app = make_app()
     press(app, pygame.K_t)
     run_until(app, lambda s: s.mode is Mode.TRAIN and s.ready)
-    slider = app.arcade.controls.epsilon
-    grip = slider.sliding_button.rect.center
-    post(pygame.MOUSEMOTION, pos=grip, rel=(0, 0), buttons=(0, 0, 0))
-    tick(app)
-    post(pygame.MOUSEBUTTONDOWN, pos=grip, button=1)
-    tick(app)
-    for x in range(grip[0], slider.rect.x - 5, -10):  # drag all the way left: epsilon 0
-        post(pygame.MOUSEMOTION, pos=(x, grip[1]), rel=(-10, 0), buttons=(1, 0, 0))
-        tick(app)
-    post(pygame.MOUSEBUTTONUP, pos=(slider.rect.x - 5, grip[1]), button=1)
+    drag_left(app, app.arcade.controls.epsilon, real_pointer=False)  # all the way: epsilon 0
     snapshot = run_until(app, lambda s: s.training.epsilon_overridden and s.training.epsilon < 0.05)
     assert snapshot.training.scheduled_epsilon > 0.5  # the schedule itself is untouched
     click(app, app.arcade.controls.schedule.rect.center)

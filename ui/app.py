@@ -48,7 +48,8 @@ class PointerManager(pygame_gui.UIManager):
     events the window has seen, so real and posted events (tests, automation) steer widgets
     alike. It does so through a private hook of pygame_gui's (``_update_mouse_position``):
     where a release drops the hook, widgets follow ``pygame.mouse``, pygame_gui's default, and
-    real use goes on as before (only posted pointer events stop steering them)."""
+    real use goes on as before: clicks carry their own place; only drags and hovering by
+    posted events stop (tests/test_app.py runs the window that way)."""
 
     pointer: tuple[int, int] = (0, 0)
 
