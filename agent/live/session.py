@@ -355,6 +355,8 @@ class TrainingSession:
         return self._origin.describe(self._trainer.learner.updates if self._trainer else 0)
 
     def _epsilon_in_use(self) -> float:
+        if self._mode is Mode.HUMAN:
+            return 0.0  # the person acts; the agent only suggests
         if self._epsilon_override is not None:
             return self._epsilon_override
         if self._mode is Mode.TRAIN and self._trainer is not None:
@@ -404,7 +406,7 @@ class TrainingSession:
     def _training(self) -> Training:
         trainer = self._trainer
         common: dict[str, Any] = {
-            "epsilon": self._epsilon_in_use() if self._mode is not Mode.HUMAN else 0.0,
+            "epsilon": self._epsilon_in_use(),
             "epsilon_overridden": self._epsilon_override is not None,
             "loss": self._view.loss,
             "steps_per_second": self._measure_rate(),
