@@ -6,10 +6,11 @@ switched every few minutes; prints resident memory, frame rate and anything that
 Runs the real app headless (SDL's dummy video driver, the window's own settings: the 60 fps
 cap, the replay memories the window gives each game) and drives its normal loop. The first
 phase trains Breakout at fast speed; then each phase picks the next game and mode of a fixed
-tour (every game in every mode; Train at fast speed). Each phase prints its frame rate (the
+tour (every game in every mode; Train at fast speed, which the window keeps for the Agent
+phases after it: they play flat out too). Each phase prints its frame rate (the
 whole phase and its slowest 10 s), its worst frame, the resident memory (RSS) at its end and
-the steps its game took. At the end: memory from the end of the first full tour (every
-session made, replay memories filled as far as they fill in a tour) to the end, the slowest
+the steps its game took. At the end: memory from the end of the third phase (every game
+has trained: all sessions and replay memories made) to the end, the slowest
 10 s of frames, and every error the window reported (message lines marked as errors,
 anything written to stderr). Exits 1 if the frame rate fell under 30 or anything went wrong.
 """
@@ -129,16 +130,17 @@ def main() -> int:
         saved_stderr = os.dup(2)
         with stderr_path.open("w") as stderr_log:
             os.dup2(stderr_log.fileno(), 2)  # tracebacks from the sessions' threads land here
-        app = App(
-            "breakout",
-            "cpu",
-            saves_dir=Path(tmp),
-            recordings_dir=Path(tmp),
-            start_mode=Mode.TRAIN,
-        )
-        soak = Soak(app)
         say = print
+        app: App | None = None
         try:
+            app = App(
+                "breakout",
+                "cpu",
+                saves_dir=Path(tmp),
+                recordings_dir=Path(tmp),
+                start_mode=Mode.TRAIN,
+            )
+            soak = Soak(app)
             say(
                 f"{os.cpu_count()} cores, window {app.surface.get_size()}, cap {app.fps_cap} fps, "
                 f"{args.minutes:g} min: Breakout Train {args.first_minutes:g} min, then "
@@ -158,14 +160,14 @@ def main() -> int:
                 elapsed += length
                 index += 1
             started = time.perf_counter()
-            rss_after_tour: float | None = None
+            rss_trained: float | None = None
             rss: list[float] = []
             for number, (game, mode, minutes) in enumerate(plan):
                 soak.enter(game, mode)
                 row = soak.run_phase(game, 60 * minutes)
                 rss.append(row["rss_mb"])
-                if number == len(TOUR):  # the first phase plus one whole tour
-                    rss_after_tour = row["rss_mb"]
+                if number == 2:  # every game has trained once: all sessions and memories made
+                    rss_trained = row["rss_mb"]
                 say(
                     f"{(time.perf_counter() - started) / 60:6.1f}  {game:<9} {mode.value:<7} "
                     f"{row['fps']:6.1f} {row['slowest_fps']:7.1f} {row['worst_ms']:6.0f}ms "
@@ -173,17 +175,21 @@ def main() -> int:
                     flush=True,
                 )
         finally:
-            app.close()
-            os.dup2(saved_stderr, 2)
-        logged = stderr_path.read_text(errors="replace").strip()
+            if app is not None:
+                app.close()
+            os.dup2(saved_stderr, 2)  # a failure's own traceback shows, with the log's tail
+            logged = stderr_path.read_text(errors="replace").strip()
+            if logged and sys.exc_info()[0] is not None:
+                print("\n".join(logged.splitlines()[-20:]), file=sys.stderr)
     say(f"frame rate: slowest {WINDOW_S:g} s {soak.slowest_window_fps:.1f} fps")
-    if rss_after_tour is not None:
+    if rss_trained is not None:
         say(
-            f"resident memory: {rss_after_tour:.0f} MB after the first tour, {rss[-1]:.0f} MB at "
-            f"the end ({rss[-1] - rss_after_tour:+.0f} MB), peak {max(rss):.0f} MB"
+            f"resident memory: {rss_trained:.0f} MB once every game had trained, {rss[-1]:.0f} MB "
+            f"at the end ({rss[-1] - rss_trained:+.0f} MB), largest at a phase's end "
+            f"{max(rss):.0f} MB"
         )
     else:
-        say(f"resident memory: {rss[0]:.0f} MB to {rss[-1]:.0f} MB (run shorter than a tour)")
+        say(f"resident memory: {rss[0]:.0f} MB to {rss[-1]:.0f} MB (fewer than three phases)")
     say(f"errors reported in the window: {len(soak.errors)}")
     for line in soak.errors:
         say(f"  {line}")

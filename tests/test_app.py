@@ -16,7 +16,6 @@ from pathlib import Path
 import imageio.v2 as imageio
 import numpy as np
 import pygame
-import pygame_gui
 import pytest
 import torch
 
@@ -126,16 +125,14 @@ def drag_left(app: App, slider, *, real_pointer: bool) -> None:
 def test_widgets_follow_the_real_mouse_if_pygame_gui_drops_the_pointer_hook(make_app, monkeypatch):
     # A pygame_gui release without the private hook PointerManager overrides: the manager's own
     # pointer reading (pygame.mouse) is all that runs.
-    monkeypatch.setattr(
-        PointerManager, "_update_mouse_position", pygame_gui.UIManager._update_mouse_position
-    )
+    monkeypatch.delattr(PointerManager, "_update_mouse_position")
     app = make_app()
     click(app, app.arcade.top.mode_buttons[Mode.TRAIN].rect.center)  # clicks carry their place
     run_until(app, lambda s: s.mode is Mode.TRAIN and s.ready)
     slider = app.arcade.controls.epsilon
     pygame.mouse.set_pos((5, 5))
     drag_left(app, slider, real_pointer=False)  # posted moves alone no longer drag
-    assert not app.arcade.snapshot.training.epsilon_overridden
+    assert slider.get_current_value() > 0.9  # (it follows the schedule, still near 1)
     drag_left(app, slider, real_pointer=True)  # a person's drag still does
     run_until(app, lambda s: s.training.epsilon_overridden and s.training.epsilon < 0.05)
 
