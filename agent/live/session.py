@@ -349,7 +349,7 @@ class TrainingSession:
     # -- publishing ---------------------------------------------------------------------------
 
     def _say(self, message: str, error: bool = False) -> None:
-        self._message = Message(message, self._message.serial + 1, error)
+        self._message = Message(text=message, serial=self._message.serial + 1, is_error=error)
 
     def _agent_source(self) -> str:
         return self._origin.describe(self._trainer.learner.updates if self._trainer else 0)

@@ -1,5 +1,5 @@
 """What a session shows the window besides its counters: the last decision, the learning curve,
-and the picture: copies of the latest frame, observation, versus match and saliency map.
+the picture (copies of the latest frame, observation and saliency map) and the versus match.
 
 The session's thread fills a ``LiveView`` as it plays and hands its frozen parts (``decision``,
 ``picture``) to each ``Snapshot``. Everything handed out is a copy or immutable, so the window
@@ -39,7 +39,11 @@ class LiveView:
 
     def record(self, move: Move) -> None:
         self.decision = Decision(
-            move.action, move.agent_action, move.q_values, move.greedy, move.reward
+            action=move.action,
+            agent_action=move.agent_action,
+            q_values=move.q_values,
+            greedy=move.greedy,
+            reward=move.reward,
         )
         if move.loss is not None:
             self.loss = move.loss
@@ -80,11 +84,11 @@ class LiveView:
             found = _safely(lambda: play.saliency(mode))
             saliency, saliency_action = found if found else (None, None)
         self.picture = Picture(
-            frame,
-            serial,
-            None if obs is None else np.array(obs, copy=True),
-            saliency,
-            saliency_action,
+            frame=frame,
+            serial=serial,
+            obs=None if obs is None else np.array(obs, copy=True),
+            saliency=saliency,
+            saliency_action=saliency_action,
         )
 
 
