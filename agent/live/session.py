@@ -23,7 +23,6 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -405,29 +404,30 @@ class TrainingSession:
 
     def _training(self) -> Training:
         trainer = self._trainer
-        common: dict[str, Any] = {
-            "epsilon": self._epsilon_in_use(),
-            "epsilon_overridden": self._epsilon_override is not None,
-            "loss": self._view.loss,
-            "steps_per_second": self._measure_rate(),
-            "demo_fraction": self.config.demo_fraction,
-            "device": self._device_name,
-            "agent_source": self._agent_source(),
-        }
         if trainer is None:  # still starting
-            return Training(replay_capacity=self.config.buffer_size, **common)
-        replay, updates = trainer.replay, trainer.learner.updates
-        return Training(
-            global_step=trainer.global_step,
-            env_steps=trainer.env_steps,
-            episode=trainer.episode,
-            updates=updates,
-            scheduled_epsilon=trainer.scheduled_epsilon,
-            replay_size=min(replay.transitions, replay.capacity),
-            replay_capacity=replay.capacity,
-            demo_count=replay.demo_count,
-            unsaved_updates=self._origin.unsaved(updates),
-            **common,
+            progress = Training(replay_capacity=self.config.buffer_size)
+        else:
+            replay, updates = trainer.replay, trainer.learner.updates
+            progress = Training(
+                global_step=trainer.global_step,
+                env_steps=trainer.env_steps,
+                episode=trainer.episode,
+                updates=updates,
+                scheduled_epsilon=trainer.scheduled_epsilon,
+                replay_size=min(replay.transitions, replay.capacity),
+                replay_capacity=replay.capacity,
+                demo_count=replay.demo_count,
+                unsaved_updates=self._origin.unsaved(updates),
+            )
+        return dataclasses.replace(
+            progress,
+            epsilon=self._epsilon_in_use(),
+            epsilon_overridden=self._epsilon_override is not None,
+            loss=self._view.loss,
+            steps_per_second=self._measure_rate(),
+            demo_fraction=self.config.demo_fraction,
+            device=self._device_name,
+            agent_source=self._agent_source(),
         )
 
     def _scores(self) -> Scores:
