@@ -178,7 +178,7 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     press(app, pygame.K_t)
     for _ in range(4):
         press(app, pygame.K_f)  # watch -> 2x -> 4x -> 8x -> fast
-    assert app.arcade.speed_index == 4
+    assert app.arcade.dispatcher.speed_index == 4
     run_until(app, lambda s: s.speed == FAST and s.training.updates > 5)
     click(app, app.arcade.controls.pause.rect.center)
     run_until(app, lambda s: s.paused)
@@ -208,7 +208,7 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     app.arcade.controls.set_saves([junk, path], "fruit-junk.pt")
     press(app, pygame.K_l)
     run_until(app, lambda s: "fruit-junk.pt" in s.message.text)
-    assert app.arcade.message_error and app.running
+    assert app.arcade.status.error and app.running
 
 
 @pytest.mark.slow
@@ -218,12 +218,13 @@ def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
     press(app, pygame.K_p)
     run_until(app, lambda s: s.paused)
     click(app, app.arcade.controls.record.rect.center)
-    run_until(app, lambda s: app.arcade.recording is not None and app.arcade.recording.frames == 1)
+    desk = app.arcade.dispatcher
+    run_until(app, lambda s: desk.recording is not None and desk.recording.frames == 1)
     for count in range(2, 5):
         press(app, pygame.K_n)
-        run_until(app, lambda s, c=count: app.arcade.recording.frames == c)
+        run_until(app, lambda s, c=count: desk.recording.frames == c)
     press(app, pygame.K_r)
-    assert app.arcade.recording is None and "(4 frames)" in app.arcade.message
+    assert desk.recording is None and "(4 frames)" in app.arcade.message
     gifs = list((tmp_path / "recordings").glob("fruit-agent-*.gif"))
     assert len(gifs) == 1
     frames = imageio.mimread(gifs[0])
@@ -233,7 +234,7 @@ def test_recording_writes_one_gif_frame_per_step(make_app, tmp_path: Path):
     press(app, pygame.K_q)  # without the Q-value panel this time
     press(app, pygame.K_r)
     press(app, pygame.K_n)
-    run_until(app, lambda s: app.arcade.recording.frames == 2)
+    run_until(app, lambda s: desk.recording.frames == 2)
     press(app, pygame.K_r)
     newest = max((tmp_path / "recordings").glob("*.gif"), key=lambda p: p.stat().st_mtime_ns)
     assert imageio.mimread(newest)[0].shape[:2] == (480, 480)
@@ -350,7 +351,7 @@ def test_quitting_with_unsaved_training_asks_once_and_discard_quits_at_once(make
     app.close()
     assert time.monotonic() - began < 1.5
     assert not any(s.alive for s in app.pool.sessions.values())
-    assert not list(app.arcade.saves_dir.rglob("*.pt"))  # nothing was saved
+    assert not list(app.arcade.dispatcher.saves_dir.rglob("*.pt"))  # nothing was saved
 
 
 @pytest.mark.slow
@@ -473,7 +474,7 @@ def test_a_long_random_stream_of_input_neither_raises_nor_hangs(make_app):
         began = time.perf_counter()
         assert app.tick()
         worst = max(worst, time.perf_counter() - began)
-        seen.add((app.arcade.game_key, app.arcade.mode.value))
+        seen.add((app.arcade.dispatcher.game_key, app.arcade.dispatcher.mode.value))
     tick(app, 10)
     assert {game for game, _ in seen} == set(GAMES) and len(seen) >= 7  # it went everywhere
     assert {mode for _, mode in seen} == {mode.value for mode in Mode}
@@ -633,7 +634,7 @@ def test_in_human_breakout_the_ball_waits_for_space(make_app):
 @pytest.mark.slow
 def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced(make_app):
     app = make_app("cartpole", start_mode=Mode.HUMAN)
-    board = app.arcade.games["cartpole"].board
+    board = app.arcade.dispatcher.games["cartpole"].board
     run_until(app, lambda s: s.ready and s.scores.episode_return > 0)  # the first starts at once
     assert app.arcade.snapshot.pace_hz == 50.0
     for episode in (1, 2):
@@ -670,7 +671,7 @@ def test_human_cartpole_counts_down_between_episodes_and_shows_the_time_balanced
 @pytest.mark.slow
 def test_fruit_catch_counts_catches_and_misses_since_the_game_was_opened(make_app):
     app = make_app(start_mode=Mode.HUMAN)
-    board = app.arcade.games["fruit"].board
+    board = app.arcade.dispatcher.games["fruit"].board
     returns: dict[int, float] = {}
     hold(app, pygame.K_LEFT)  # a person who only walks left catches some and misses some
     while len(returns) < 3:

@@ -45,7 +45,7 @@ def test_the_window_opens_where_it_was_left_and_remembers_where_it_is(make_app, 
     app = make_app(settings=start, settings_file=path)
     shot = run_until(app, lambda s: s.ready)
     assert shot.game == "cartpole" and shot.mode is Mode.HUMAN
-    assert app.arcade.speed_index == 2 and not app.arcade.with_q
+    assert app.arcade.dispatcher.speed_index == 2 and not app.arcade.dispatcher.with_q
     assert app.surface.get_size() == (1100, 700)
     press(app, pygame.K_3)  # Breakout,
     press(app, pygame.K_g)  # Agent mode,

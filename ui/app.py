@@ -30,7 +30,7 @@ from ui.layout import MIN_LAYOUT
 from ui.screen import Screen
 from ui.sessions import SessionPool
 from ui.settings import WindowSettings, load_settings, save_settings, settings_path
-from ui.shortcuts import Intent
+from ui.shortcuts import Act, Intent
 from ui.theme import ROOT, THEME_PATH, clear_caches
 
 SAVES_DIR = ROOT / "saves"
@@ -173,7 +173,7 @@ class App:
         if self.screen is not self.arcade:
             self.screen.done = True
             self._switch_screen()
-        self.arcade.perform(Intent("quit"))
+        self.arcade.perform(Intent(Act.QUIT))
 
     def _switch_screen(self) -> None:
         previous = self.screen

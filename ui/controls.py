@@ -24,7 +24,7 @@ from agent.live.channels import FAST, WATCH, Mode, Snapshot
 from ui import theme
 from ui.game_view import speed_label
 from ui.saves import display_name
-from ui.shortcuts import Intent
+from ui.shortcuts import Act, Intent
 
 SPEEDS = (WATCH, 2.0, 4.0, 8.0, FAST)  # the speed slider's stops
 ROW = 40  # pixels per control row
@@ -264,29 +264,29 @@ class ControlPanel:
         element = getattr(event, "ui_element", None)
         if event.type == pygame_gui.UI_BUTTON_PRESSED:
             actions = {
-                id(self.schedule): "epsilon_schedule",
-                id(self.pause): "toggle_pause",
-                id(self.step): "step",
-                id(self.save): "save",
-                id(self.load): "load",
-                id(self.record): "record",
-                id(self.new_agent): "new_agent",
-                id(self.shipped_agent): "shipped_agent",
+                id(self.schedule): Act.EPSILON_SCHEDULE,
+                id(self.pause): Act.TOGGLE_PAUSE,
+                id(self.step): Act.STEP,
+                id(self.save): Act.SAVE,
+                id(self.load): Act.LOAD,
+                id(self.record): Act.RECORD,
+                id(self.new_agent): Act.NEW_AGENT,
+                id(self.shipped_agent): Act.SHIPPED_AGENT,
             }
             action = actions.get(id(element))
             return Intent(action) if action else None
         if event.type == pygame_gui.UI_HORIZONTAL_SLIDER_MOVED:
             if element is self.epsilon:
                 self._epsilon_hold = time.monotonic() + SYNC_HOLD_S
-                return Intent("epsilon", round(float(event.value), 3))
+                return Intent(Act.EPSILON, round(float(event.value), 3))
             if element is self.speed:
                 self._speed_hold = time.monotonic() + SYNC_HOLD_S
-                return Intent("speed", int(event.value))
+                return Intent(Act.SPEED, int(event.value))
         if event.type == pygame_gui.UI_TEXT_ENTRY_FINISHED and element is self.name:
-            return Intent("save")
+            return Intent(Act.SAVE)
         checks = (pygame_gui.UI_CHECK_BOX_CHECKED, pygame_gui.UI_CHECK_BOX_UNCHECKED)
         if event.type in checks and element is self.with_q:
-            return Intent("record_q", event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
+            return Intent(Act.RECORD_Q, event.type == pygame_gui.UI_CHECK_BOX_CHECKED)
         return None
 
     # -- showing the state --------------------------------------------------------------------

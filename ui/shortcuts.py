@@ -7,19 +7,69 @@ thing, and the help overlay lists exactly the keys that work.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
 
 import pygame
+
+from agent.live.channels import Mode
 
 EPSILON_STEP = 0.05  # change of epsilon per [ or ] press
 
 
+class Act(StrEnum):
+    """Every kind of thing the user can ask for; an ``Intent`` carries one."""
+
+    GAME = "game"  # value: the game's key
+    MODE = "mode"  # value: the mode's name
+    TOGGLE_PAUSE = "toggle_pause"
+    STEP = "step"
+    SPEED = "speed"  # value: the index of a speed stop
+    SPEED_STEP = "speed_step"  # value: stops to move, +1 or -1
+    EPSILON = "epsilon"  # value: epsilon
+    EPSILON_STEP = "epsilon_step"  # value: the change of epsilon
+    EPSILON_SCHEDULE = "epsilon_schedule"
+    SAVE = "save"
+    LOAD = "load"
+    NEW_AGENT = "new_agent"
+    SHIPPED_AGENT = "shipped_agent"
+    RECORD = "record"
+    RECORD_Q = "record_q"  # value: on or off; None flips it
+    AGENT_VIEW = "agent_view"
+    SALIENCY = "saliency"
+    TEACH = "teach"
+    DEMO_SHARE = "demo_share"
+    HAND_BACK = "hand_back"
+    NEXT_ROUND = "next_round"
+    HELP = "help"
+    QUIT = "quit"
+
+
+IntentValue = str | float | bool | None
+
+
 @dataclass(frozen=True)
 class Intent:
-    """One thing the user wants done: ``action`` names it, ``value`` is its argument."""
+    """One thing the user wants done: ``act`` names it, ``value`` is its argument. Scripts
+    that drive the window may name the act (``Intent("game", "fruit")``): the name becomes
+    its ``Act`` here, so a misspelt one fails where it is made."""
 
-    action: str
-    value: Any = None
+    act: Act
+    value: IntentValue = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "act", Act(self.act))
+
+    @property
+    def number(self) -> float:
+        """The value as a number (speed stops, epsilon and its steps)."""
+        if isinstance(self.value, str) or self.value is None:
+            raise TypeError(f"{self.act} needs a number, not {self.value!r}")
+        return float(self.value)
+
+    @property
+    def text(self) -> str:
+        """The value as text (a game's key, a mode's name)."""
+        return str(self.value)
 
 
 @dataclass(frozen=True)
@@ -32,48 +82,54 @@ class Shortcut:
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
-    Shortcut((pygame.K_1,), "1", "Fruit catch", Intent("game", "fruit")),
-    Shortcut((pygame.K_2,), "2", "CartPole", Intent("game", "cartpole")),
-    Shortcut((pygame.K_3,), "3", "Breakout", Intent("game", "breakout")),
-    Shortcut((pygame.K_h,), "H", "Human mode: you play", Intent("mode", "human")),
-    Shortcut((pygame.K_g,), "G", "Agent mode: the network plays", Intent("mode", "agent")),
-    Shortcut((pygame.K_t,), "T", "Train mode: the agent learns live", Intent("mode", "train")),
-    Shortcut((pygame.K_v,), "V", "Versus mode: you against the agent", Intent("mode", "versus")),
+    Shortcut((pygame.K_1,), "1", "Fruit catch", Intent(Act.GAME, "fruit")),
+    Shortcut((pygame.K_2,), "2", "CartPole", Intent(Act.GAME, "cartpole")),
+    Shortcut((pygame.K_3,), "3", "Breakout", Intent(Act.GAME, "breakout")),
+    Shortcut((pygame.K_h,), "H", "Human mode: you play", Intent(Act.MODE, Mode.HUMAN)),
+    Shortcut((pygame.K_g,), "G", "Agent mode: the network plays", Intent(Act.MODE, Mode.AGENT)),
+    Shortcut((pygame.K_t,), "T", "Train mode: the agent learns live", Intent(Act.MODE, Mode.TRAIN)),
+    Shortcut(
+        (pygame.K_v,), "V", "Versus mode: you against the agent", Intent(Act.MODE, Mode.VERSUS)
+    ),
     Shortcut(
         (pygame.K_RETURN, pygame.K_KP_ENTER),
         "Enter",
         "Versus: start a round; end it once you are out",
-        Intent("next_round"),
+        Intent(Act.NEXT_ROUND),
     ),
-    Shortcut((pygame.K_BACKSPACE,), "Backspace", "Take over: hand back now", Intent("hand_back")),
+    Shortcut((pygame.K_BACKSPACE,), "Backspace", "Take over: hand back now", Intent(Act.HAND_BACK)),
     Shortcut(
-        (pygame.K_c,), "C", "Teach: Human-mode play becomes lessons", Intent("teach"), shift=False
+        (pygame.K_c,), "C", "Teach: Human-mode play becomes lessons", Intent(Act.TEACH), shift=False
     ),
     Shortcut(
         (pygame.K_c,),
         "Shift+C",
         "Demos: 25% of each batch / none",
-        Intent("demo_share"),
+        Intent(Act.DEMO_SHARE),
         shift=True,
     ),
-    Shortcut((pygame.K_w,), "W", "The agent's view: the network's input", Intent("agent_view")),
-    Shortcut((pygame.K_o,), "O", "Saliency overlay: where it looks", Intent("saliency")),
-    Shortcut((pygame.K_p,), "P", "Pause / resume", Intent("toggle_pause")),
-    Shortcut((pygame.K_n,), "N", "Single step (while paused)", Intent("step")),
+    Shortcut((pygame.K_w,), "W", "The agent's view: the network's input", Intent(Act.AGENT_VIEW)),
+    Shortcut((pygame.K_o,), "O", "Saliency overlay: where it looks", Intent(Act.SALIENCY)),
+    Shortcut((pygame.K_p,), "P", "Pause / resume", Intent(Act.TOGGLE_PAUSE)),
+    Shortcut((pygame.K_n,), "N", "Single step (while paused)", Intent(Act.STEP)),
     Shortcut(
-        (pygame.K_f,), "F", "Faster: watch, 2x, 4x, 8x, fast", Intent("speed_step", 1), shift=False
+        (pygame.K_f,),
+        "F",
+        "Faster: watch, 2x, 4x, 8x, fast",
+        Intent(Act.SPEED_STEP, 1),
+        shift=False,
     ),
-    Shortcut((pygame.K_f,), "Shift+F", "Slower", Intent("speed_step", -1), shift=True),
-    Shortcut((pygame.K_LEFTBRACKET,), "[", "Epsilon down", Intent("epsilon_step", -EPSILON_STEP)),
-    Shortcut((pygame.K_RIGHTBRACKET,), "]", "Epsilon up", Intent("epsilon_step", EPSILON_STEP)),
-    Shortcut((pygame.K_e,), "E", "Epsilon back to the schedule", Intent("epsilon_schedule")),
-    Shortcut((pygame.K_s,), "S", "Save a checkpoint (name in the box)", Intent("save")),
-    Shortcut((pygame.K_l,), "L", "Load the checkpoint picked in the list", Intent("load")),
-    Shortcut((pygame.K_r,), "R", "Record GIF: start / stop", Intent("record")),
-    Shortcut((pygame.K_q,), "Q", "Recording includes the Q-value panel", Intent("record_q")),
-    Shortcut((pygame.K_F1,), "F1 or ?", "This help", Intent("help")),
+    Shortcut((pygame.K_f,), "Shift+F", "Slower", Intent(Act.SPEED_STEP, -1), shift=True),
+    Shortcut((pygame.K_LEFTBRACKET,), "[", "Epsilon down", Intent(Act.EPSILON_STEP, -EPSILON_STEP)),
+    Shortcut((pygame.K_RIGHTBRACKET,), "]", "Epsilon up", Intent(Act.EPSILON_STEP, EPSILON_STEP)),
+    Shortcut((pygame.K_e,), "E", "Epsilon back to the schedule", Intent(Act.EPSILON_SCHEDULE)),
+    Shortcut((pygame.K_s,), "S", "Save a checkpoint (name in the box)", Intent(Act.SAVE)),
+    Shortcut((pygame.K_l,), "L", "Load the checkpoint picked in the list", Intent(Act.LOAD)),
+    Shortcut((pygame.K_r,), "R", "Record GIF: start / stop", Intent(Act.RECORD)),
+    Shortcut((pygame.K_q,), "Q", "Recording includes the Q-value panel", Intent(Act.RECORD_Q)),
+    Shortcut((pygame.K_F1,), "F1 or ?", "This help", Intent(Act.HELP)),
     Shortcut(
-        (pygame.K_ESCAPE,), "Esc", "Close what is open, else quit (asks to save)", Intent("quit")
+        (pygame.K_ESCAPE,), "Esc", "Close what is open, else quit (asks to save)", Intent(Act.QUIT)
     ),
 )
 
@@ -81,7 +137,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
 def intent_for_key(event: pygame.event.Event) -> Intent | None:
     """The intent a KEYDOWN event asks for, if it is a shortcut."""
     if getattr(event, "unicode", "") == "?":
-        return Intent("help")
+        return Intent(Act.HELP)
     shift = bool(getattr(event, "mod", 0) & pygame.KMOD_SHIFT)
     for shortcut in SHORTCUTS:
         if event.key in shortcut.keys and shortcut.shift in (None, shift):

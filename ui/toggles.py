@@ -15,7 +15,7 @@ from pygame_gui.elements import UIButton
 
 from agent.live.channels import Mode, Snapshot
 from ui import theme
-from ui.shortcuts import Intent
+from ui.shortcuts import Act, Intent
 
 STRIP_H = 40  # pixels, the strip's height
 BUTTON_H = 30  # pixels
@@ -23,20 +23,20 @@ ACTION_W = 156  # pixels, the mode's own button
 MIN_TOGGLE_W = 120  # pixels: narrower toggles drop the key from their label
 LABEL_PAD = 20  # pixels a button needs beside its label's text
 TOGGLES = (  # intent, label, key (the theme's sans font has no arrow or Shift symbols)
-    ("agent_view", "Agent's view", "W"),
-    ("saliency", "Saliency", "O"),
-    ("teach", "Teach", "C"),
-    ("demo_share", "Demos 25%", "Shift+C"),
+    (Act.AGENT_VIEW, "Agent's view", "W"),
+    (Act.SALIENCY, "Saliency", "O"),
+    (Act.TEACH, "Teach", "C"),
+    (Act.DEMO_SHARE, "Demos 25%", "Shift+C"),
 )
 TIPS = {
-    "agent_view": "Show what the network receives (W)",
-    "saliency": "Blend where the chosen action's Q-value is most sensitive over the game (O)",
-    "teach": "Human mode: play the agent's own game; your moves become demonstrations (C)",
-    "demo_share": "Draw a quarter of each training batch from demonstrations (Shift+C)",
+    Act.AGENT_VIEW: "Show what the network receives (W)",
+    Act.SALIENCY: "Blend where the chosen action's Q-value is most sensitive over the game (O)",
+    Act.TEACH: "Human mode: play the agent's own game; your moves become demonstrations (C)",
+    Act.DEMO_SHARE: "Draw a quarter of each training batch from demonstrations (Shift+C)",
 }
 
 
-def _fit_labels(room: int) -> list[tuple[tuple[str, str], int]]:
+def _fit_labels(room: int) -> list[tuple[tuple[Act, str], int]]:
     """Each toggle's (intent, label) and width in ``room`` pixels: equal widths, with the key
     in the label where it fits; where an equal width would cut the longest label (a narrow
     window), each gets its label's width and an equal share of what is left."""
@@ -60,9 +60,9 @@ class ToggleBar:
     def __init__(self, manager: pygame_gui.UIManager) -> None:
         self.manager = manager
         self.rect = pygame.Rect(0, 0, 0, 0)
-        self.buttons: dict[str, UIButton] = {}
+        self.buttons: dict[Act, UIButton] = {}
         self.action: UIButton | None = None
-        self._action_intent: str | None = None
+        self._action_intent: Act | None = None
         self._texts: dict[str, str] = {}
 
     def build(self, rect: pygame.Rect) -> None:
@@ -110,7 +110,7 @@ class ToggleBar:
             return Intent(self._action_intent)
         return None
 
-    def sync(self, snapshot: Snapshot, states: dict[str, bool]) -> None:
+    def sync(self, snapshot: Snapshot, states: dict[Act, bool]) -> None:
         """Light the toggles that are on; give the action button the mode's job."""
         if not self.buttons or self.action is None:
             return
@@ -129,11 +129,11 @@ class ToggleBar:
             can_end = playing and versus is not None and versus.human_done
             if can_end:
                 text = "End round · Enter"
-            self._action_intent = "next_round"
+            self._action_intent = Act.NEXT_ROUND
             enabled = (not playing or can_end) and versus is not None
         else:
             text = "Hand back · Bksp"
-            self._action_intent, enabled = "hand_back", snapshot.control.controller == "human"
+            self._action_intent, enabled = Act.HAND_BACK, snapshot.control.controller == "human"
             enabled = enabled and snapshot.mode in (Mode.AGENT, Mode.TRAIN)
         if self._texts.get("action") != text:
             self.action.set_text(text)

@@ -1,6 +1,9 @@
-"""The top bar's widgets: the game picker, the mode picker and the help button."""
+"""The bars along the window's edges: the game picker, the mode picker and the help button on
+top; the status line, the window's one-line messages, along the bottom."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pygame
 import pygame_gui
@@ -10,7 +13,7 @@ from pygame_gui.elements import UIButton
 from agent.live.channels import Mode
 from game.registry import GAMES
 from ui import theme
-from ui.shortcuts import Intent
+from ui.shortcuts import Act, Intent
 
 TOP_BAR = 56  # pixels from the window top to the content
 BAR_HEIGHT = 50  # pixels, the top bar itself
@@ -81,12 +84,12 @@ class TopBar:
             return None
         for key, button in self.game_buttons.items():
             if event.ui_element is button:
-                return Intent("game", key)
+                return Intent(Act.GAME, key)
         for mode, button in self.mode_buttons.items():
             if event.ui_element is button:
-                return Intent("mode", mode.value)
+                return Intent(Act.MODE, mode)
         if event.ui_element is self.help_button:
-            return Intent("help")
+            return Intent(Act.HELP)
         return None
 
 
@@ -106,6 +109,17 @@ def draw_top_bar(surface: pygame.Surface) -> None:
     theme.draw_text(
         surface, "DQN Arcade", (dot[0] + 14, dot[1]), kind="bold", size=19, anchor="midleft"
     )
+
+
+@dataclass
+class StatusLine:
+    """The message the status bar shows; ``error`` draws it in the warning colour."""
+
+    text: str = "Welcome to DQN Arcade. F1 lists every key."
+    error: bool = False
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.text, self.error = text, error
 
 
 def draw_status_bar(

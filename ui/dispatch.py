@@ -1,0 +1,341 @@
+"""What each intent does: the choices the window keeps (game, mode, speed, toggles) and the
+session commands an intent sends.
+
+Apart from the screen, so a key and its button are decided in one place whatever the layout;
+the screen turns events into intents, lays out and draws.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.live.channels import (
+    HandBack,
+    HumanAction,
+    Load,
+    Mode,
+    NewAgent,
+    NextRound,
+    Pause,
+    Resume,
+    Save,
+    SetDemoFraction,
+    SetEpsilon,
+    SetMode,
+    SetSaliency,
+    SetSpeed,
+    SetTeach,
+    Snapshot,
+    Step,
+)
+from agent.live.session import TrainingSession
+from game.registry import GAMES, GameSpec
+from ui.controls import SPEEDS, ControlPanel
+from ui.recorder import GifCapture, recording_path
+from ui.saves import checkpoint_path, default_name
+from ui.scoreboard import Scoreboard
+from ui.sessions import SessionPool
+from ui.settings import WindowSettings
+from ui.shortcuts import Act, HeldKeys, Intent
+from ui.top_bar import StatusLine
+
+REPLACE_CONFIRM_S = 5.0  # seconds in which a second press lets unsaved training go
+DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
+MODE_NOTES = {
+    Mode.HUMAN: "Human: you play; the Q-values show what the agent would do. C: teach it.",
+    Mode.AGENT: "Agent: the network plays, greedily unless you set epsilon. Arrows take over.",
+    Mode.TRAIN: "Train: the agent learns live from its own play; F speeds it up.",
+    Mode.VERSUS: "Versus: you and the agent, same seed, side by side. Enter starts a round.",
+}
+TOGGLE_NOTES = {
+    Act.AGENT_VIEW: (
+        "The agent's view: what the network receives.",
+        "The agent's view is hidden.",
+    ),
+    Act.SALIENCY: (
+        "Saliency: bright where the chosen action's Q-value is most sensitive to the input.",
+        "Saliency overlay off.",
+    ),
+}
+
+
+@dataclass
+class GameRecord:
+    """What the window keeps for each game, also while another one is on screen."""
+
+    board: Scoreboard
+    paused: bool = False  # as the user left it
+    save_name: str | None = None  # in the save box
+    selected_save: str | None = None  # in the load list
+    shipped_offered: bool = False  # the shipped agent was offered once
+    seen_message: int | None = None  # serial of the session's last message shown
+
+
+class Dispatcher:
+    """The user's choices and the sessions they steer; ``perform`` does what an intent asks
+    (all but opening the help and quitting, which the screen does)."""
+
+    def __init__(
+        self,
+        pool: SessionPool,
+        controls: ControlPanel,
+        status: StatusLine,
+        held: HeldKeys,
+        *,
+        saves_dir: Path,
+        recordings_dir: Path,
+        start_game: str,
+        start_mode: Mode,
+        start_speed: int,
+        with_q: bool,
+    ) -> None:
+        if start_game not in GAMES:
+            raise KeyError(f"unknown game {start_game!r}; choose from {', '.join(GAMES)}")
+        self.pool = pool
+        self.controls = controls
+        self.status = status
+        self.held = held
+        self.saves_dir = Path(saves_dir)
+        self.recordings_dir = Path(recordings_dir)
+        self.game_key = start_game
+        self.mode = start_mode
+        self.speed_index = min(max(int(start_speed), 0), len(SPEEDS) - 1)
+        self.with_q = with_q
+        self.show_agent_view = False
+        self.show_saliency = False
+        self.teach = False
+        self.recording: GifCapture | None = None
+        self.games = {key: GameRecord(Scoreboard(spec)) for key, spec in GAMES.items()}
+        self.saves_checked = 0.0  # when the saves folder was last looked at; 0: look again
+        self._replace_asked: tuple[Act, str, float] | None = None  # button, game, until when
+        self._record_serial = -1
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    @property
+    def game(self) -> GameSpec:
+        return GAMES[self.game_key]
+
+    @property
+    def here(self) -> GameRecord:
+        """What the window keeps for the game on screen."""
+        return self.games[self.game_key]
+
+    @property
+    def session(self) -> TrainingSession:
+        return self.pool.get(self.game_key, self.mode)
+
+    def activate(self, key: str) -> None:
+        """Bring game ``key``'s session on screen with the window's choices."""
+        paused = self.games[key].paused
+        session = self.pool.get(key, self.mode, paused=paused)
+        session.send(SetMode(self.mode))
+        session.send(SetSpeed(SPEEDS[self.speed_index]))
+        session.send(Pause() if paused else Resume())
+        session.send(SetTeach(self.teach))
+        session.send(SetSaliency(self.show_saliency))
+        self._offer_shipped()
+
+    def _offer_shipped(self) -> None:
+        """In Human, Agent and Versus mode, the shipped agent loads unless this game's agent has
+        learned already: its Q-values are the opinion worth showing beside a person's play."""
+        if self.mode is Mode.TRAIN or self.here.shipped_offered:
+            return
+        self.here.shipped_offered = True
+        shipped = self.saves_dir / f"{self.game_key}.pt"
+        if shipped.is_file():
+            self.session.send(Load(shipped, if_fresh=True))
+        else:
+            self._say(f"No trained {self.game.title} agent shipped yet: press T to train one.")
+
+    def _say(self, message: str, error: bool = False) -> None:
+        self.status.say(message, error)
+
+    # -- intents ------------------------------------------------------------------------------
+
+    def perform(self, intent: Intent) -> None:
+        """Do what the user asked, whether by key or by widget."""
+        session, act = self.session, intent.act
+        match act:
+            case Act.GAME:
+                self._switch_game(intent.text)
+            case Act.MODE:
+                self._set_mode(Mode(intent.text))
+            case Act.TOGGLE_PAUSE:
+                session.send(Resume() if session.snapshot().paused else Pause())
+            case Act.STEP:
+                session.send(Pause())
+                session.send(Step())
+            case Act.SPEED | Act.SPEED_STEP:
+                step = int(intent.number)
+                index = step if act is Act.SPEED else self.speed_index + step
+                self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
+                session.send(SetSpeed(SPEEDS[self.speed_index]))
+            case Act.EPSILON | Act.EPSILON_STEP if self.mode is not Mode.HUMAN:
+                base = 0.0 if act is Act.EPSILON else session.snapshot().training.epsilon
+                session.send(SetEpsilon(round(min(max(base + intent.number, 0.0), 1.0), 3)))
+            case Act.EPSILON_SCHEDULE:
+                session.send(SetEpsilon(None))
+            case Act.SAVE:
+                self._save()
+            case Act.LOAD:
+                self._load()
+            case Act.NEW_AGENT | Act.SHIPPED_AGENT if self._let_go_of_training(act):
+                if act is Act.NEW_AGENT:
+                    session.send(NewAgent())
+                else:
+                    self._load_shipped()
+            case Act.RECORD:
+                self._toggle_recording()
+            case Act.RECORD_Q:
+                self.with_q = (not self.with_q) if intent.value is None else bool(intent.value)
+            case Act.AGENT_VIEW:
+                self.show_agent_view = not self.show_agent_view
+                self._say(TOGGLE_NOTES[act][not self.show_agent_view])
+            case Act.SALIENCY:
+                self.show_saliency = not self.show_saliency
+                session.send(SetSaliency(self.show_saliency))
+                self._say(TOGGLE_NOTES[act][not self.show_saliency])
+            case Act.TEACH:
+                self._toggle_teach()
+            case Act.DEMO_SHARE:
+                self._toggle_demo_share(session)
+            case Act.HAND_BACK:
+                session.send(HandBack())
+            case Act.NEXT_ROUND if self.mode is Mode.VERSUS:
+                session.send(NextRound())
+
+    def _toggle_teach(self) -> None:
+        self.teach = not self.teach
+        self.session.send(SetTeach(self.teach))
+        if not self.teach:
+            self._say("Teach off: Human mode plays a game of your own again.")
+        elif self.mode is Mode.HUMAN:
+            self._say("Teach on: you play the agent's own game; each move is a demonstration.")
+        else:
+            self._say("Teach on: press H and play; takeovers in Train always teach.")
+
+    def _toggle_demo_share(self, session: TrainingSession) -> None:
+        share = 0.0 if session.snapshot().training.demo_fraction > 0 else DEMO_SHARE
+        session.send(SetDemoFraction(share))
+        self._say(
+            f"Demonstrations make up {share:.0%} of each training batch while any are stored."
+            if share
+            else "Demonstrations are sampled like any other memory."
+        )
+
+    def _switch_game(self, key: str) -> None:
+        if key == self.game_key or key not in GAMES:
+            return
+        self.stop_recording("recording stopped: the game changed")
+        old = self.session
+        self.here.paused = old.snapshot().paused
+        self.here.save_name = self.controls.save_name()
+        self.here.selected_save = self.controls.selected_name()
+        old.send(HumanAction(None))
+        old.send(Pause())  # only the game on screen uses the CPU
+        self.held.clear()
+        self.game_key = key
+        if key in self.pool.sessions:
+            self._say(f"{self.game.title}: the agent and its memory carry on where they left off.")
+        else:
+            self._say(f"{self.game.title}: a fresh agent with an empty memory.")
+        self.activate(key)
+
+    def _set_mode(self, mode: Mode) -> None:
+        if mode is self.mode:
+            return
+        self.mode = mode
+        self.session.send(SetMode(mode))
+        self._say(MODE_NOTES[mode])
+        if mode in (Mode.HUMAN, Mode.VERSUS):
+            self.session.send(HumanAction(self.held.action))
+        self._offer_shipped()
+
+    # -- agents and checkpoints ---------------------------------------------------------------
+
+    def _save(self) -> None:
+        path = checkpoint_path(self.saves_dir, self.game_key, self.controls.save_name())
+        self.session.send(Save(path))
+        if self.controls.name is not None:
+            self.controls.name.unfocus()
+        self.controls.set_save_name(default_name(self.game_key))
+        self.saves_checked = 0.0
+
+    def _load(self) -> None:
+        path = self.controls.selected_save()
+        if path is None:
+            self._say(f"No {self.game.title} checkpoints in {self.saves_dir} to load.", error=True)
+            return
+        self.session.send(Load(path))
+
+    def _let_go_of_training(self, act: Act) -> bool:
+        """Whether the agent may be replaced now: at once when it has nothing unsaved, else
+        when the same button is pressed again within a few seconds (Save keeps the training)."""
+        unsaved = self.session.snapshot().training.unsaved_updates
+        now = time.monotonic()
+        asked = self._replace_asked
+        if unsaved == 0 or (asked and asked[:2] == (act, self.game_key) and now < asked[2]):
+            self._replace_asked = None
+            return True
+        self._replace_asked = (act, self.game_key, now + REPLACE_CONFIRM_S)
+        self._say(
+            f"This agent has {unsaved:,} updates not saved: press again to let them go, "
+            "or Save first.",
+            error=True,
+        )
+        return False
+
+    def _load_shipped(self) -> None:
+        shipped = self.saves_dir / f"{self.game_key}.pt"
+        if not shipped.is_file():
+            self._say(f"No {self.game.title} agent ships in {self.saves_dir}.", error=True)
+            return
+        self.session.send(Load(shipped))
+
+    def quit_save_paths(self) -> dict[str, Path]:
+        """Where each game's agent goes on the way out: the name in its save box."""
+        names = {key: record.save_name for key, record in self.games.items()}
+        names[self.game_key] = self.controls.save_name()
+        return {
+            key: checkpoint_path(self.saves_dir, key, names.get(key) or default_name(key))
+            for key in GAMES
+        }
+
+    def settings(self, snapshot: Snapshot, size: tuple[int, int]) -> WindowSettings:
+        """What the window should reopen with: where the user is now."""
+        epsilon = snapshot.training.epsilon if snapshot.training.epsilon_overridden else None
+        return WindowSettings(
+            self.game_key, self.mode.value, self.speed_index, epsilon, size, self.with_q
+        )
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _toggle_recording(self) -> None:
+        if self.recording is not None:
+            self.stop_recording()
+            return
+        snapshot = self.session.snapshot()
+        path = recording_path(self.recordings_dir, self.game_key, snapshot.mode.value)
+        try:
+            self.recording = GifCapture(path, self.game, snapshot.pace_hz, self.with_q)
+        except OSError as error:
+            self._say(f"cannot record to {path}: {error.strerror or error}", error=True)
+            return
+        self._record_serial = -1
+        self._say(f"recording {path}")
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Hand a recording in progress each new frame."""
+        if self.recording is not None and snapshot.picture.serial != self._record_serial:
+            self._record_serial = snapshot.picture.serial
+            self.recording.add(snapshot)
+
+    def stop_recording(self, reason: str | None = None) -> None:
+        recording, self.recording = self.recording, None
+        if recording is None:
+            return
+        recording.close()
+        self._say(recording.outcome(reason), error=bool(recording.error))
