@@ -241,7 +241,10 @@ def _resize_window(size: tuple[int, int]) -> pygame.Surface:
     its minimum (``set_mode`` would make a new window)."""
     try:
         _display_window().size = size
-        return pygame.display.get_surface()
+        surface = pygame.display.get_surface()
+        if surface is None:
+            raise pygame.error("the window has no surface")
+        return surface
     except (AttributeError, pygame.error):
         surface = pygame.display.set_mode(size, pygame.RESIZABLE)
         _set_minimum_size(MIN_SIZE)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pygame
 import pygame_gui
+from pygame_gui.core import UIElement
 from pygame_gui.elements import (
     UIButton,
     UICheckBox,
@@ -42,7 +43,7 @@ class ControlPanel:
     def __init__(self, manager: pygame_gui.UIManager) -> None:
         self.manager = manager
         self.rect = pygame.Rect(0, 0, 0, 0)
-        self.widgets: list = []
+        self.widgets: list[UIElement] = []
         self.epsilon: UIHorizontalSlider | None = None
         self.schedule: UIButton | None = None
         self.pause: UIButton | None = None
@@ -205,7 +206,7 @@ class ControlPanel:
 
     def _make_saves_menu(self, saves: list[Path], selected: str | None) -> UIDropDownMenu:
         self._save_paths = {display_name(path): path for path in saves}
-        options = list(self._save_paths) or [NO_SAVES]
+        options: list[str | tuple[str, str]] = [*self._save_paths] or [NO_SAVES]
         starting = selected if selected in self._save_paths else options[0]
         return UIDropDownMenu(
             options,
@@ -293,29 +294,28 @@ class ControlPanel:
 
     def sync(self, snapshot: Snapshot, speed_index: int, recording: bool, with_q: bool) -> None:
         """Make the widgets show ``snapshot`` (without firing events)."""
-        if not self.widgets:
-            return
+        slider, speed, with_q_box = self.epsilon, self.speed, self.with_q
+        if slider is None or speed is None or with_q_box is None:
+            return  # not built yet
         now = time.monotonic()
         human = snapshot.mode is Mode.HUMAN
-        slider = self.epsilon
         moved = abs(slider.get_current_value() - snapshot.training.epsilon) > 1e-3
-        if moved and now > self._epsilon_hold and not slider.sliding_button.held:
+        if moved and now > self._epsilon_hold and not _dragged(slider):
             slider.set_current_value(snapshot.training.epsilon, warn=False)
-        speed = self.speed
         moved = speed.get_current_value() != speed_index
-        if moved and now > self._speed_hold and not speed.sliding_button.held:
+        if moved and now > self._speed_hold and not _dragged(speed):
             speed.set_current_value(speed_index, warn=False)
         _enable(slider, not human and snapshot.ready)
         _enable(self.schedule, snapshot.training.epsilon_overridden and not human)
-        _enable(self.speed, snapshot.mode in (Mode.AGENT, Mode.TRAIN))
+        _enable(speed, snapshot.mode in (Mode.AGENT, Mode.TRAIN))
         _enable(self.step, snapshot.paused and snapshot.ready)
         self._set_text(self.pause, "Resume" if snapshot.paused else "Pause")
         self._set_text(self.record, "Stop recording" if recording else "Record GIF")
-        if self.with_q.get_state() != with_q:
-            self.with_q.set_state(with_q)
+        if with_q_box.get_state() != with_q:
+            with_q_box.set_state(with_q)
 
-    def _set_text(self, button: UIButton, text: str) -> None:
-        if self._texts.get(str(id(button))) != text:
+    def _set_text(self, button: UIButton | None, text: str) -> None:
+        if button is not None and self._texts.get(str(id(button))) != text:
             button.set_text(text)
             self._texts[str(id(button))] = text
 
@@ -379,11 +379,20 @@ class ControlPanel:
         )
 
 
-def _option_text(option) -> str:
+def _option_text(option: str | tuple[str, str]) -> str:
+    """A list entry's text: pygame_gui keeps an entry as its text or as (text, id)."""
     return option[0] if isinstance(option, tuple) else str(option)
 
 
-def _enable(widget, enabled: bool) -> None:
+def _dragged(slider: UIHorizontalSlider) -> bool:
+    """Whether a person holds the slider's grip now."""
+    grip = slider.sliding_button
+    return grip is not None and bool(grip.held)
+
+
+def _enable(widget: UIElement | None, enabled: bool) -> None:
+    if widget is None:
+        return
     if enabled and not widget.is_enabled:
         widget.enable()
     elif not enabled and widget.is_enabled:

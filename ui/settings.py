@@ -11,6 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from agent.live.channels import Mode
 from game.registry import GAMES
@@ -32,14 +33,18 @@ def settings_path() -> Path:
     return Path(base) / "dqn-arcade" / "settings.json"
 
 
+def _is_number(value: object) -> TypeGuard[float]:
+    """An int or a float, not a bool (JSON's true is no number here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _valid(name: str, value: object) -> bool:
     """Whether ``value`` is one the window can open with, for field ``name``."""
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     checks = {
         "game": lambda: value in GAMES,
         "mode": lambda: value in {mode.value for mode in Mode},
         "speed_index": lambda: isinstance(value, int) and 0 <= value < len(SPEEDS),
-        "epsilon": lambda: value is None or (number and 0.0 <= value <= 1.0),
+        "epsilon": lambda: value is None or (_is_number(value) and 0.0 <= value <= 1.0),
         "size": lambda: (
             isinstance(value, list)
             and len(value) == 2
