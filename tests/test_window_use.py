@@ -11,8 +11,18 @@ import pygame
 import pytest
 
 from agent.live.channels import Mode
-from tests.test_app import hold, let_go, post, press, run_until, tick, train_a_little
-from ui.app import App
+from tests.support import with_fields
+from tests.test_app import (
+    assert_whole,
+    hold,
+    let_go,
+    post,
+    press,
+    run_until,
+    tick,
+    train_a_little,
+)
+from ui.app import MIN_SIZE, App
 
 
 def tick_for(app: App, seconds: float) -> None:
@@ -84,3 +94,26 @@ def test_the_quit_dialog_pauses_a_persons_game_and_cancel_gives_it_back(make_app
     press(app, pygame.K_ESCAPE)  # Cancel
     assert not app.arcade.guard.asking
     run_until(app, lambda s: not s.paused and s.picture.serial > shot.picture.serial)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("agent_view", [False, True])
+def test_every_panel_stays_readable_in_the_smallest_window(make_app, agent_view):
+    app = make_app("breakout", size=MIN_SIZE)  # four actions: the tallest Q-value panel
+    run_until(app, lambda s: s.ready)
+    if agent_view:
+        press(app, pygame.K_w)
+    tick(app, 2)
+    assert app.surface.get_size() == MIN_SIZE
+    assert_whole(app)
+    rects, arcade = app.arcade.rects, app.arcade
+    returns = tuple(float((i * 7) % 37) for i in range(300))
+    arcade.curve.draw(app.surface, rects["curve"], with_fields(arcade.snapshot, returns=returns))
+    assert arcade.curve.plot_size[1] >= 90, arcade.curve.plot_size  # a plot, not a strip
+    assert len(arcade.curve.ticks) >= 3  # at least three value lines to read it by
+    widgets = [w.rect for w in arcade.controls.widgets]
+    assert all(w.height >= 20 for w in widgets)
+    for i, first in enumerate(widgets):  # the compact rows keep every control apart
+        assert first.collidelist(widgets[i + 1 :]) == -1, first
+    assert rects["q"].height >= 2 * 12 + 22 + 4 * 24  # a row of 24 px or more per action
+    assert rects["view"].height >= 300  # the game stays big

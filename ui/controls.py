@@ -28,8 +28,8 @@ from ui.saves import display_name
 from ui.shortcuts import Act, Intent
 
 SPEEDS = (WATCH, 2.0, 4.0, 8.0, FAST)  # the speed slider's stops
-ROW = 40  # pixels per control row
-WIDGET_H = 30  # pixels, the height of a control
+# Pixels per control row and a control's height in it: as a rule, and in a short window.
+ROW_SIZES = {False: (40, 30), True: (34, 28)}
 BUTTON_W = 84
 SYNC_HOLD_S = 0.6  # after a user moves a slider, snapshots may not move it back for this long
 NO_SAVES = "(no checkpoints yet)"
@@ -65,31 +65,36 @@ class ControlPanel:
         self._saves_rect = pygame.Rect(0, 0, 0, 0)
 
     @classmethod
-    def height(cls) -> int:
-        return 2 * theme.PAD + cls.ROWS * ROW - (ROW - WIDGET_H)
+    def height(cls, compact: bool = False) -> int:
+        """Pixels the panel needs; ``compact``: with the shorter rows of a short window."""
+        row, widget_h = ROW_SIZES[compact]
+        return 2 * theme.PAD + cls.ROWS * row - (row - widget_h)
 
     def build(
         self, rect: pygame.Rect, name: str, saves: list[Path], selected: str | None, with_q: bool
     ) -> None:
-        """Create the widgets inside ``rect``, carrying over the given state."""
+        """Create the widgets inside ``rect``, carrying over the given state; a ``rect``
+        shorter than the panel's height gets the compact rows."""
         self.kill()
         self.rect = rect
         inner = rect.inflate(-2 * theme.PAD, -2 * theme.PAD)
         x0, w = inner.x, inner.width
+        compact = rect.height < self.height()
+        row_h, widget_h = ROW_SIZES[compact]
 
         def row(i: int, x: int, width: int) -> pygame.Rect:
-            return pygame.Rect(x, inner.y + i * ROW, max(width, 10), WIDGET_H)
+            return pygame.Rect(x, inner.y + i * row_h, max(width, 10), widget_h)
 
         label_w, value_w = 62, 80
         slider_w = w - label_w - value_w - BUTTON_W - 8
         speed_label_x = x0 + BUTTON_W + 6 + 64 + 12
-        middle = inner.y + WIDGET_H // 2
+        middle = inner.y + widget_h // 2
         # Where draw() writes the labels and values beside the widgets, placed with them.
         self._spots = {
             "epsilon": (x0, middle),
             "epsilon_value": (x0 + label_w + slider_w + 8, middle),
-            "speed": (speed_label_x, middle + ROW),
-            "speed_value": (inner.right, middle + ROW),
+            "speed": (speed_label_x, middle + row_h),
+            "speed_value": (inner.right, middle + row_h),
         }
         self.epsilon = UIHorizontalSlider(
             row(0, x0 + label_w, slider_w),
@@ -161,7 +166,7 @@ class ControlPanel:
             tool_tip_text="Start / stop recording the game view (R)",
         )
         box = row(4, x0 + 144, 20)
-        box.y += (WIDGET_H - 20) // 2
+        box.y += (widget_h - 20) // 2
         box.height = 20
         self.with_q = UICheckBox(
             box, "with Q-values", self.manager, object_id="#with_q", initial_state=with_q

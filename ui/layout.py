@@ -14,7 +14,9 @@ from ui.top_bar import STATUS_BAR, TOP_BAR
 MIN_LAYOUT = (980, 640)  # pixels: the window's minimum size, where the layout is still whole
 AGENT_VIEW_SHARE = 0.38  # of the left column, when the agent's view is shown
 AGENT_VIEW_W = (250, 400)  # pixels, its narrowest and widest
-CURVE_MIN_H = 80  # pixels: a shorter learning curve goes, and Live Stats moves under the game
+# Pixels: the learning curve's card at its shortest, a plot about 100 px tall; to keep it,
+# Live Stats moves under the game, then the Q-values and controls take shorter rows.
+CURVE_MIN_H = 160
 MOST_ACTIONS = max(len(game.action_names) for game in GAMES.values())
 
 
@@ -24,19 +26,21 @@ def arcade_layout(
     """Rects of the main screen: on the left the game ``view`` (and the ``agent_view`` beside
     it when shown) over the ``toggles`` strip; on the right the ``q``-values, ``controls``,
     ``stats`` and learning ``curve``. A window too short for all four on the right puts
-    ``stats`` in a wide strip under the toggles; the choice depends on the size alone, so
-    switching games never moves the panels about."""
+    ``stats`` in a wide strip under the toggles, and a shorter one gives the ``q``-values and
+    ``controls`` compact rows, so the curve keeps ``CURVE_MIN_H``; the choices depend on the
+    size alone, so switching games never moves the panels about."""
     width, height = max(size[0], MIN_LAYOUT[0]), max(size[1], MIN_LAYOUT[1])
     gap = theme.GAP
     panel_w = min(max(int(width * 0.32), 380), 440)
     body_h = height - TOP_BAR - STATUS_BAR
     x = width - panel_w - gap
     left_w = x - 2 * gap
-    q_h = QValuePanel.height(n_actions)
-    controls_h = ControlPanel.height()
     side_stats_h = StatsPanel.height(panel_w)
-    worst_side = QValuePanel.height(MOST_ACTIONS) + controls_h + side_stats_h + 3 * gap
-    stats_beside = body_h - worst_side >= CURVE_MIN_H
+    worst_side = QValuePanel.height(MOST_ACTIONS) + ControlPanel.height() + 2 * gap
+    stats_beside = body_h - worst_side - side_stats_h - gap >= CURVE_MIN_H
+    compact = body_h - worst_side < CURVE_MIN_H
+    q_h = QValuePanel.height(n_actions, compact)
+    controls_h = ControlPanel.height(compact)
     stats_h = side_stats_h if stats_beside else StatsPanel.height(left_w)
     y = TOP_BAR
     under_view = 0 if stats_beside else stats_h + gap

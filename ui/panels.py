@@ -11,7 +11,7 @@ from agent.live.channels import Mode, Snapshot
 from game.registry import GameSpec
 from ui import theme
 
-Q_ROW = 30  # pixels per action row
+Q_ROWS = {False: 30, True: 24}  # pixels per action row: as a rule, and in a short window
 NAME_MIN_W = 96  # pixels: the action-name column at its narrowest
 MARKER_W = 14  # pixels: the agent's-pick arrow and its distance from the bar
 MARKER_GAP = 8  # pixels between the longest (bold) action name and the arrow
@@ -29,8 +29,9 @@ class QValuePanel:
     """
 
     @staticmethod
-    def height(n_actions: int) -> int:
-        return 2 * theme.PAD + 22 + n_actions * Q_ROW
+    def height(n_actions: int, compact: bool = False) -> int:
+        """Pixels the panel needs; ``compact``: with the shorter rows of a short window."""
+        return 2 * theme.PAD + 22 + n_actions * Q_ROWS[compact]
 
     def draw(
         self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot, game: GameSpec
@@ -45,9 +46,11 @@ class QValuePanel:
         bar_left = inner.x + name_w
         bar_w = max(10, inner.width - name_w - value_w)
         chosen_colour = self._chosen_colour(snapshot)
+        n_actions = len(game.action_names)
+        row_h = Q_ROWS[rect.height < self.height(n_actions)]
         for i, (name, q) in enumerate(zip(game.action_names, q_values, strict=False)):
-            y = inner.y + i * Q_ROW
-            row = pygame.Rect(inner.x, y, inner.width, Q_ROW - 6)
+            y = inner.y + i * row_h
+            row = pygame.Rect(inner.x, y, inner.width, row_h - 6)
             chosen = snapshot.decision.action == i and bool(snapshot.decision.q_values)
             agent_pick = snapshot.decision.agent_action == i and bool(snapshot.decision.q_values)
             colour = theme.TEXT if chosen else theme.DIM
@@ -232,6 +235,8 @@ class LearningCurve:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._image: pygame.Surface | None = None
+        self.ticks: tuple[float, ...] = ()  # the value lines of the last plot drawn
+        self.plot_size = (0, 0)  # its size in pixels
 
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         if rect.height < 60 or rect.width < 80:
@@ -282,6 +287,7 @@ class LearningCurve:
         if plot.width < 10 or plot.height < 10:
             return image
         ticks = nice_ticks(lo, hi, max(1, min(4, plot.height // TICK_SPACING)))
+        self.ticks, self.plot_size = ticks, plot.size
         lo, hi = ticks[0], ticks[-1]  # the plot spans whole ticks, so its lines are round
         step = ticks[1] - ticks[0]
         for tick in ticks:
