@@ -132,8 +132,8 @@ def build_parser() -> ArgumentParser:
     train.add_argument(
         "--envs",
         type=int,
-        help="envs stepped together, their actions from one batched forward pass (Breakout; "
-        "default 1 for DQN, the config's num_envs for PQN)",
+        help="PQN's envs stepped together, their actions from one batched forward pass "
+        "(default: the config's pqn.num_envs)",
     )
     train.add_argument(
         "--save", type=Path, help="checkpoint path (default: saves/mine/GAME-TIME.pt)"
@@ -274,7 +274,7 @@ def run_plot(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
 
 def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent import runs
+    from agent import commands
 
     _positive(parser, "--episodes", args.episodes)
     device = _device(args.device, parser)
@@ -285,7 +285,7 @@ def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
     out = args.out or checkpoint.with_name(default_name)
     if not 0.0 <= args.epsilon <= 1.0:
         parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
-    info = runs.export(
+    info = commands.export(
         GAMES[args.game],
         args.checkpoint,
         out,
@@ -310,9 +310,9 @@ def _positive(parser: ArgumentParser, name: str, value: float | None) -> None:
 
 
 def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent import runs
+    from agent import commands
     from agent.checkpoint import CheckpointError, read_checkpoint
-    from agent.config import ConfigError, config_from_dict, load_config, parse_override
+    from agent.config import ConfigError, load_config, parse_override, saved_config
     from agent.device import configure_threads
 
     _positive(parser, "--steps", args.steps)
@@ -320,9 +320,6 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     _positive(parser, "--envs", args.envs)
     if args.snapshot_every < 0:
         parser.error(f"--snapshot-every must not be negative, got {args.snapshot_every}")
-    if (args.envs or 1) > 1 and GAMES[args.game].make_train_vector is None:
-        vector_games = ", ".join(k for k, g in GAMES.items() if g.make_train_vector is not None)
-        parser.error(f"--envs: {args.game} trains in one env; several envs: {vector_games}")
     try:
         overrides = dict(parse_override(text) for text in args.set)
         if args.eval_every is not None:
@@ -336,9 +333,13 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
             raise CheckpointError(f"{args.resume}: made for {resumed['game']!r}, not {args.game!r}")
         if resumed is not None and args.config is None:
             # A run goes on with its own hyperparameters (PQN's, say), not the game's defaults.
-            config = config_from_dict({**resumed["config"], **overrides}, f"{args.resume}")
+            config = saved_config(resumed["config"], str(args.resume)).with_settings(**overrides)
         else:
             config = load_config(args.game, args.config, overrides)
+        if args.envs is not None:
+            if config.algorithm != "pqn":
+                parser.error(f"--envs: {config.algorithm} trains in one env; pqn steps several")
+            config = config.with_settings(num_envs=args.envs)
     except ConfigError as error:
         parser.error(str(error))
     steps = args.steps
@@ -351,7 +352,7 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     device = _device(args.device, parser)
     configure_threads(config.network)
     save = args.save or USER_SAVES / f"{args.game}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-    result = runs.train(
+    result = commands.train(
         GAMES[args.game],
         config,
         device,
@@ -360,7 +361,6 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
         save_path=save,
         resume=args.resume,
         stop_at=args.stop_at,
-        envs=args.envs,
         snapshot_every=args.snapshot_every,
         keep_replay=args.save_replay,
         tensorboard=args.tensorboard,
@@ -385,15 +385,15 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
 
 def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent import runs
-    from agent.trainer import score_summary
+    from agent import commands
+    from agent.evaluation import score_summary
 
     _positive(parser, "--episodes", args.episodes)
     if not 0.0 <= args.epsilon <= 1.0:
         parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
     device = _device(args.device, parser)
     start = time.perf_counter()
-    returns = runs.evaluate(
+    returns = commands.evaluate(
         GAMES[args.game],
         args.checkpoint,
         device,
@@ -425,7 +425,7 @@ def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
 
 
 def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent import runs
+    from agent import commands
 
     _positive(parser, "--episodes", args.episodes)
     _positive(parser, "--fps", args.fps)
@@ -433,7 +433,7 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
     if args.out.suffix.lower() != ".gif":
         parser.error(f"--out must name a .gif file, got {args.out}")
     device = _device(args.device, parser)
-    frames, returns = runs.record(
+    frames, returns = commands.record(
         GAMES[args.game],
         args.checkpoint,
         device,
@@ -479,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from agent.checkpoint import CheckpointError
-    from agent.runs import TensorBoardMissing
-    from agent.trainer import MemoryBudgetError
+    from agent.dqn_trainer import MemoryBudgetError
+    from agent.run_logs import TensorBoardMissing
 
     try:
         return commands[args.command](args, parser)

@@ -2,7 +2,8 @@
 
 Layout (a dict of plain types and tensors, so ``torch.load(weights_only=True)`` reads it):
 ``format``, ``game``, ``network`` (kind, obs_shape, n_actions, hidden_sizes, dueling),
-``config``, ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
+``config`` (the shared keys and the learner's section; flat in checkpoints written before
+sections), ``counters`` (global_step, episode, updates), ``versions``, ``info`` (free-form,
 such as an evaluation score), ``online`` (weights), and, unless saved for shipping, ``target``
 (not for PQN, which has none), ``optimizer`` and, from a training run, ``trainer``: what the
 trainer needs to go on exactly (the game mid-play, random generators; numpy arrays stored as
@@ -26,9 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.config import ConfigError, DQNConfig, config_from_dict, config_to_dict
+from agent.config import AgentConfig, ConfigError, config_to_dict, saved_config
+from agent.learner import Learner
 from agent.messages import first_line
-from agent.q_learner import QLearner
+from agent.networks import QNetwork
 from agent.replay import ReplayBuffer
 
 FORMAT = "dqn-arcade/1"
@@ -39,57 +41,75 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be written or used; the message is one line for the user."""
 
 
-def network_signature(learner: QLearner) -> dict[str, Any]:
-    c = learner.config
-    return {
-        "kind": c.network,
-        "obs_shape": list(learner.obs_shape),
-        "n_actions": learner.n_actions,
-        "hidden_sizes": list(c.hidden_sizes) if c.network == "mlp" else [],
-        "dueling": c.dueling,
-    }
+def network_signature(network: QNetwork) -> dict[str, Any]:
+    """The network's kind and shape, as a checkpoint records them."""
+    return dict(network.signature)
 
 
 def save_checkpoint(
     path: str | Path,
     game: str,
-    learner: QLearner,
+    learner: Learner,
     counters: dict[str, int],
     info: dict[str, Any] | None = None,
-    for_shipping: bool = False,
     trainer_state: dict[str, Any] | None = None,
 ) -> Path:
-    """Write atomically: a temp file beside ``path``, fsynced, then renamed over it, so an
-    interrupted save leaves the previous checkpoint whole. ``for_shipping`` keeps only the
-    online weights, in half precision."""
+    """Write everything a run needs to go on: the networks, the optimizer's state and, from a
+    training run, ``trainer_state``. Atomic: a temp file beside ``path``, fsynced, then
+    renamed over it, so an interrupted save leaves the previous checkpoint whole."""
+    payload = _agent_payload(game, learner.online, learner.config, counters, info)
+    if learner.target is not None:  # PQN has none
+        # float32 whatever the learner keeps it in (bf16 where it trains in bf16), so that
+        # the checkpoint reads the same on every machine.
+        payload["target"] = {
+            k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
+            for k, v in learner.target.state_dict().items()
+        }
+    payload["optimizer"] = learner.optimizer.state_dict()
+    if trainer_state is not None:
+        payload["trainer"] = _storable(trainer_state)
     path = Path(path)
-    weights = learner.online.state_dict()
-    if for_shipping:
-        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
-    payload: dict[str, Any] = {
+    write_atomically(path, lambda file: torch.save(payload, file))
+    return path
+
+
+def save_for_shipping(
+    path: str | Path,
+    game: str,
+    network: QNetwork,
+    config: AgentConfig,
+    counters: dict[str, int],
+    info: dict[str, Any] | None = None,
+) -> Path:
+    """Write an agent to play: the network's weights only, in half precision (a fifth of a
+    training checkpoint), atomically as ``save_checkpoint`` does."""
+    payload = _agent_payload(game, network, config, counters, info)
+    payload["online"] = {
+        k: v.half() if v.is_floating_point() else v for k, v in payload["online"].items()
+    }
+    path = Path(path)
+    write_atomically(path, lambda file: torch.save(payload, file))
+    return path
+
+
+def _agent_payload(
+    game: str,
+    network: QNetwork,
+    config: AgentConfig,
+    counters: dict[str, int],
+    info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "game": game,
-        "network": network_signature(learner),
-        "config": config_to_dict(learner.config),
+        "network": network_signature(network),
+        "config": config_to_dict(config),
         "counters": {k: int(v) for k, v in counters.items()},
         # str(): torch.__version__ is a TorchVersion, which weights_only loading refuses.
         "versions": {"app": APP_VERSION, "torch": str(torch.__version__)},
         "info": dict(info or {}),
-        "online": {k: v.detach().cpu() for k, v in weights.items()},
+        "online": {k: v.detach().cpu() for k, v in network.state_dict().items()},
     }
-    if not for_shipping:
-        if learner.target is not learner.online:  # PQN has no target network to keep
-            # float32 whatever the learner keeps it in (bf16 where it trains in bf16), so that
-            # the checkpoint reads the same on every machine.
-            payload["target"] = {
-                k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
-                for k, v in learner.target.state_dict().items()
-            }
-        payload["optimizer"] = learner.optimizer.state_dict()
-        if trainer_state is not None:
-            payload["trainer"] = _storable(trainer_state)
-    write_atomically(path, lambda file: torch.save(payload, file))
-    return path
 
 
 def write_atomically(path: Path, write: Callable[[Any], None]) -> None:
@@ -247,9 +267,10 @@ def _archive_intact(path: Any) -> bool:
         return False
 
 
-def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
+def checkpoint_config(payload: dict[str, Any], path: str | Path) -> AgentConfig:
+    """The config a checkpoint was trained with (of any version of the app)."""
     try:
-        return config_from_dict(payload["config"], f"{path} (config)")
+        return saved_config(payload["config"], f"{path} (config)")
     except (ConfigError, TypeError, AttributeError) as error:
         raise CheckpointError(str(error)) from None
 
@@ -257,7 +278,7 @@ def checkpoint_config(payload: dict[str, Any], path: str | Path) -> DQNConfig:
 def load_into(
     path: str | Path,
     game: str,
-    learner: QLearner,
+    learner: Learner,
     with_optimizer: bool = True,
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -270,7 +291,7 @@ def load_into(
         payload = read_checkpoint(path)
     if payload["game"] != game:
         raise CheckpointError(f"{path}: made for {payload['game']!r}, not {game!r}")
-    expected = network_signature(learner)
+    expected = network_signature(learner.online)
     if payload["network"] != expected:
         raise CheckpointError(
             f"{path}: network {_describe(payload['network'])} does not match "
@@ -278,30 +299,28 @@ def load_into(
         )
     online = _float_state(payload["online"], path)
     target = _float_state(payload.get("target", payload["online"]), path)
-    fresh_online, fresh_target = _copy_module(learner.online), _copy_module(learner.target)
+    fresh_online = copy.deepcopy(learner.online)
+    fresh_target = None if learner.target is None else copy.deepcopy(learner.target)
+    optimizer_state = payload.get("optimizer") if with_optimizer else None
     try:
         fresh_online.load_state_dict(online)
-        fresh_target.load_state_dict(target)
-        optimizer_state = payload.get("optimizer") if with_optimizer else None
+        if fresh_target is not None:
+            fresh_target.load_state_dict(target)
         if optimizer_state is not None:
-            fresh_optimizer = type(learner.optimizer)(
-                fresh_online.parameters(), **learner.optimizer.defaults
-            )
+            fresh_optimizer = learner.make_optimizer(fresh_online.parameters())
             fresh_optimizer.load_state_dict(optimizer_state)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
         reason = first_line(error)
         raise CheckpointError(f"{path}: weights do not fit this network ({reason})") from None
     learner.online.load_state_dict(fresh_online.state_dict())
-    if learner.target is not learner.online:  # PQN's one network takes the online weights
+    if learner.target is not None and fresh_target is not None:
         learner.target.load_state_dict(fresh_target.state_dict())
     if optimizer_state is not None:
         learner.optimizer.load_state_dict(fresh_optimizer.state_dict())
     elif with_optimizer:
         # No saved state (a shipped agent): start the optimizer afresh, not with the moments
         # of whatever the learner trained before.
-        learner.optimizer = type(learner.optimizer)(
-            learner.online.parameters(), **learner.optimizer.defaults
-        )
+        learner.reset_optimizer()
     learner.updates = int(payload["counters"].get("updates", 0))
     return payload
 
@@ -310,10 +329,6 @@ def _float_state(state: Any, path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: weights are not a mapping of tensors")
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-
-
-def _copy_module(module: torch.nn.Module) -> torch.nn.Module:
-    return copy.deepcopy(module)
 
 
 def _describe(signature: Any) -> str:

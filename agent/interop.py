@@ -40,9 +40,9 @@ from agent.checkpoint import (
     read_checkpoint,
     write_atomically,
 )
-from agent.config import config_to_dict, load_config
-from agent.q_learner import QLearner
-from agent.trainer import agent_spaces
+from agent.config import AgentConfig, DQNSettings, config_to_dict, load_config
+from agent.policy import Policy
+from agent.training import agent_spaces
 from game.registry import GameSpec
 
 SB3_SUFFIX = ".zip"
@@ -209,10 +209,7 @@ def _as_checkpoint(
         online[f"{name}.weight"], online[f"{name}.bias"] = weight, bias
     config = load_config(game.key, algorithm="dqn")
     config = dataclasses.replace(
-        config,
-        network=kind,
-        hidden_sizes=hidden_sizes or config.hidden_sizes,
-        dueling=False,
+        config, network=kind, hidden_sizes=hidden_sizes or config.hidden_sizes, dueling=False
     )
     return {
         "format": FORMAT,
@@ -264,29 +261,31 @@ def _game_shapes(game: GameSpec) -> tuple[tuple[int, ...], int]:
 # --- Writing an SB3 zip -------------------------------------------------------------------
 
 
-def write_sb3_zip(path: str | Path, game: GameSpec, learner: QLearner, counters: dict) -> Path:
-    """Write ``learner``'s online network as an SB3 DQN zip (policy, spaces, counters; no
-    replay memory), atomically. Only networks SB3's DQN has are written: a plain MLP or the
-    Nature CNN, without a dueling head or LayerNorm."""
+def write_sb3_zip(
+    path: str | Path, game: GameSpec, policy: Policy, config: AgentConfig, counters: dict
+) -> Path:
+    """Write ``policy``'s network as an SB3 DQN zip (policy, spaces, counters; no replay
+    memory), atomically. Only networks SB3's DQN has are written: a plain MLP or the Nature
+    CNN, without a dueling head or LayerNorm."""
     path = Path(path)
-    config = learner.config
+    dqn = config.learner if isinstance(config.learner, DQNSettings) else DQNSettings()
     if config.dueling or config.network not in ("mlp", "nature_cnn"):
         shape = "dueling head" if config.dueling else f"{config.network} network"
         raise CheckpointError(
             f"cannot write {path}: Stable-Baselines3's DQN has no {shape}; "
             "only a plain MLP or the Nature CNN can be exported"
         )
-    convolutional = learner.config.network == "nature_cnn"
-    q_net = _sb3_names(learner)
-    policy = {}
+    convolutional = config.network == "nature_cnn"
+    q_net = _sb3_names(policy.network, convolutional)
+    weights = {}
     for prefix in ("q_net.", "q_net_target."):  # one network: SB3's target starts as a copy
-        policy.update({prefix + name: tensor.clone() for name, tensor in q_net.items()})
+        weights.update({prefix + name: tensor.clone() for name, tensor in q_net.items()})
     weights_per_net = len(q_net)
     optimizer = {
         "state": {},
         "param_groups": [
             {
-                "lr": float(learner.config.learning_rate),
+                "lr": float(config.learning_rate),
                 "betas": (0.9, 0.999),
                 "eps": 1e-8,
                 "weight_decay": 0,
@@ -299,7 +298,7 @@ def write_sb3_zip(path: str | Path, game: GameSpec, learner: QLearner, counters:
     policy_class = "CnnPolicy" if convolutional else "DQNPolicy"
     data = {
         "policy_class": _serialized_class("stable_baselines3.dqn.policies", policy_class),
-        "policy_kwargs": {} if convolutional else {"net_arch": list(learner.config.hidden_sizes)},
+        "policy_kwargs": {} if convolutional else {"net_arch": list(config.hidden_sizes)},
         "observation_space": _serialized(observation_space),
         "action_space": _serialized(action_space),
         "n_envs": 1,
@@ -307,12 +306,12 @@ def write_sb3_zip(path: str | Path, game: GameSpec, learner: QLearner, counters:
         "_total_timesteps": int(counters.get("global_step", 0)),
         "_episode_num": int(counters.get("episode", 0)),
         "_n_updates": int(counters.get("updates", 0)),
-        "learning_rate": float(learner.config.learning_rate),
-        "buffer_size": min(int(learner.config.buffer_size), SB3_BUFFER_SIZE),
-        "batch_size": int(learner.config.batch_size),
-        "gamma": float(learner.config.gamma),
-        "exploration_final_eps": float(learner.config.epsilon_end),
-        "target_update_interval": int(learner.config.target_update_interval),
+        "learning_rate": float(config.learning_rate),
+        "buffer_size": min(int(dqn.buffer_size), SB3_BUFFER_SIZE),
+        "batch_size": int(dqn.batch_size),
+        "gamma": float(config.gamma),
+        "exploration_final_eps": float(config.epsilon_end),
+        "target_update_interval": int(dqn.target_update_interval),
     }
 
     def tensors(value: Any) -> bytes:
@@ -324,7 +323,7 @@ def write_sb3_zip(path: str | Path, game: GameSpec, learner: QLearner, counters:
         with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("data", json.dumps(data, indent=4))
             archive.writestr("pytorch_variables.pth", tensors({}))
-            archive.writestr("policy.pth", tensors(policy))
+            archive.writestr("policy.pth", tensors(weights))
             archive.writestr("policy.optimizer.pth", tensors(optimizer))
             archive.writestr("_stable_baselines3_version", SB3_VERSION)
             archive.writestr(
@@ -337,10 +336,10 @@ def write_sb3_zip(path: str | Path, game: GameSpec, learner: QLearner, counters:
     return path
 
 
-def _sb3_names(learner: QLearner) -> dict[str, torch.Tensor]:
-    """The online network's weights under the names SB3's ``q_net`` gives them, float32."""
-    ours = {k: v.detach().float().cpu() for k, v in learner.online.state_dict().items()}
-    if learner.config.network == "nature_cnn":
+def _sb3_names(network: torch.nn.Module, convolutional: bool) -> dict[str, torch.Tensor]:
+    """The network's weights under the names SB3's ``q_net`` gives them, float32."""
+    ours = {k: v.detach().float().cpu() for k, v in network.state_dict().items()}
+    if convolutional:
         names = {
             "features.0": "features_extractor.cnn.0",
             "features.2": "features_extractor.cnn.2",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,6 +63,17 @@ class QNetwork(nn.Module):
 
     features: nn.Sequential
     head: nn.Module
+    # What the network was built from (``build_q_network``'s arguments): checkpoints record it
+    # and refuse weights of another shape.
+    signature: dict[str, Any]
+
+    @property
+    def n_actions(self) -> int:
+        return int(self.signature["n_actions"])
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        return tuple(self.signature["obs_shape"])
 
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:
         """Observations as the first layer takes them. The learner prepares a batch once for
@@ -202,10 +214,20 @@ def build_q_network(
     dueling: bool = False,
 ) -> QNetwork:
     """The network named ``kind`` for observations of ``obs_shape``."""
+    network: QNetwork
     if kind == "mlp":
-        return MLPQNetwork(obs_shape, n_actions, hidden_sizes, dueling)
-    if kind == "fruit_conv":
-        return FruitConvQNetwork(obs_shape, n_actions, dueling)
-    if kind in ("nature_cnn", "nature_cnn_ln"):
-        return NatureQNetwork(obs_shape, n_actions, dueling, layer_norm=kind == "nature_cnn_ln")
-    raise ValueError(f"unknown network {kind!r}")
+        network = MLPQNetwork(obs_shape, n_actions, hidden_sizes, dueling)
+    elif kind == "fruit_conv":
+        network = FruitConvQNetwork(obs_shape, n_actions, dueling)
+    elif kind in ("nature_cnn", "nature_cnn_ln"):
+        network = NatureQNetwork(obs_shape, n_actions, dueling, layer_norm=kind == "nature_cnn_ln")
+    else:
+        raise ValueError(f"unknown network {kind!r}")
+    network.signature = {
+        "kind": kind,
+        "obs_shape": [int(n) for n in obs_shape],
+        "n_actions": int(n_actions),
+        "hidden_sizes": [int(n) for n in hidden_sizes] if kind == "mlp" else [],
+        "dueling": bool(dueling),
+    }
+    return network

@@ -11,19 +11,17 @@ network keeps this stable without a target network. The Q-network is the same ki
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agent.config import DQNConfig
-from agent.q_learner import QLearner
-from agent.trainer import RECENT_EPISODES, Evaluator, StepCounting, agent_spaces
-from agent.vector_trainer import GameOverTally, VectorStepReport
-from game.registry import GameSpec
+from agent.config import AgentConfig
+from agent.learner import bf16_autocast, bf16_supported, build_online
+from agent.networks import QNetwork
+from agent.policy import Policy
 
 
 def q_lambda_returns(
@@ -78,52 +76,73 @@ class Rollout:
         self.final_values[:] = np.nan
 
     def minibatches(
-        self, config: DQNConfig, rng: np.random.Generator
+        self, config: AgentConfig, rng: np.random.Generator
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(observations, actions, Q(lambda) returns) of ``update_epochs`` passes over the
         valid transitions in ``minibatches`` shuffled minibatches each."""
+        settings = config.pqn
         values = self.values.copy()
         truncated = ~np.isnan(self.final_values)
         values[1:][truncated] = self.final_values[truncated]
         returns = q_lambda_returns(
             self.rewards, self.terminated, self.truncated, self.valid, values,
-            config.gamma, config.q_lambda,
+            config.gamma, settings.q_lambda,
         )  # fmt: skip
         valid = np.flatnonzero(self.valid.reshape(-1))
         obs = self.obs.reshape((-1,) + self.obs.shape[2:])
         actions, returns = self.actions.reshape(-1), returns.reshape(-1)
-        for _ in range(config.update_epochs):
-            for batch in np.array_split(rng.permutation(valid), config.minibatches):
+        for _ in range(settings.update_epochs):
+            for batch in np.array_split(rng.permutation(valid), settings.minibatches):
                 yield obs[batch], actions[batch], returns[batch]
 
 
-class PQNLearner(QLearner):
-    """The Q-network and its optimizer; acts epsilon-greedily, learns from rollout minibatches.
-    It offers what ``DQNLearner`` offers to checkpoints, scoring and play."""
+def annealed_learning_rate(config: AgentConfig, global_step: int) -> float:
+    """PQN's learning rate after ``global_step`` env steps: with ``anneal_lr``, falling
+    linearly to 0 at ``total_steps`` but not below ``min_learning_rate_share`` of its start."""
+    settings = config.pqn
+    if not settings.anneal_lr:
+        return config.learning_rate
+    left = max(1.0 - global_step / config.total_steps, settings.min_learning_rate_share)
+    return config.learning_rate * left
+
+
+class PQNLearner:
+    """The Q-network and RAdam, no target network (``Learner``); learns from rollout
+    minibatches."""
 
     def __init__(
         self,
         obs_shape: tuple[int, ...],
         n_actions: int,
-        config: DQNConfig,
+        config: AgentConfig,
         device: torch.device,
     ) -> None:
-        super().__init__(obs_shape, n_actions, config, device)
-        self.target = self.online  # PQN has none; checkpoints keep the one network in both places
-        self.optimizer = torch.optim.RAdam(self.online.parameters(), lr=config.learning_rate)
+        self.config = config
+        self.device = device
+        self.online: QNetwork = build_online(config, obs_shape, n_actions, device)
+        self.target: QNetwork | None = None  # PQN learns without one
+        self.policy = Policy(self.online, device)
+        # bf16 where it is native; emulated elsewhere, it would be slower than float32.
+        self.autocast_bf16 = config.mixed_precision and bf16_supported(device)
+        self.optimizer = self.make_optimizer(self.online.parameters())
         self.updates = 0
+        self._q_taken: torch.Tensor | None = None  # read only when logged: reading waits
 
-    def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q-values of a batch of observations, float32 numpy."""
-        with torch.inference_mode():
+    def make_optimizer(self, parameters: Iterable[nn.Parameter]) -> torch.optim.RAdam:
+        return torch.optim.RAdam(parameters, lr=self.config.learning_rate)
+
+    def mean_q_taken(self) -> float | None:
+        return None if self._q_taken is None else float(self._q_taken)
+
+    def acting_q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values for acting and bootstrapping while learning: in bf16 where it is native
+        (exploration dwarfs its rounding); play and scores read ``policy`` in float32."""
+        with torch.inference_mode(), bf16_autocast(self.autocast_bf16, self.device):
             q = self.online(torch.as_tensor(obs, device=self.device))
         return q.float().cpu().numpy()
 
-    def learning_q_values(self, obs: np.ndarray) -> np.ndarray:
-        """``q_values`` for acting and bootstrapping while learning, in bf16 where it is native."""
-        with torch.inference_mode(), self._autocast():
-            q = self.online(torch.as_tensor(obs, device=self.device))
-        return q.float().cpu().numpy()
+    def reset_optimizer(self) -> None:
+        self.optimizer = self.make_optimizer(self.online.parameters())
 
     def set_learning_rate(self, rate: float) -> None:
         for group in self.optimizer.param_groups:
@@ -135,7 +154,7 @@ class PQNLearner(QLearner):
         obs_t = torch.as_tensor(obs, device=device)
         actions_t = torch.as_tensor(actions, device=device)
         returns_t = torch.as_tensor(returns, device=device)
-        with self._autocast():
+        with bf16_autocast(self.autocast_bf16, device):
             q = self.online(obs_t).float()
         q_taken = q.gather(1, actions_t[:, None]).squeeze(1)
         loss = F.mse_loss(q_taken, returns_t)
@@ -147,109 +166,3 @@ class PQNLearner(QLearner):
         self.optimizer.step()
         self.updates += 1
         return float(loss.detach())
-
-    def sync_target(self) -> None:
-        """Nothing to sync: PQN learns without a target network."""
-
-
-class PQNTrainer(StepCounting):
-    """PQN on ``num_envs`` copies of one game stepped together. Each ``step()`` is one whole
-    iteration, a rollout and the updates that learn from it, so a run stops, saves and resumes
-    only between iterations. Headless: it shows no frames."""
-
-    def __init__(
-        self,
-        game: GameSpec,
-        config: DQNConfig,
-        device: torch.device,
-        num_envs: int | None = None,
-        seed: int = 0,
-    ) -> None:
-        if game.make_train_vector is None:
-            raise ValueError(f"{game.title} has no vector env to train PQN from")
-        self.game = game
-        self.config = config
-        self.num_envs = num_envs or config.num_envs
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
-        torch.manual_seed(seed)
-        # The games step on as many threads as torch uses: a run given one core keeps to it.
-        self.envs = game.make_train_vector(self.num_envs, num_threads=torch.get_num_threads())
-        obs_space, n_actions = agent_spaces(
-            self.envs.single_observation_space, self.envs.single_action_space
-        )
-        self.learner = PQNLearner(obs_space.shape, n_actions, config, device)
-        self.global_step = 0
-        self.episode = 0
-        self.recent_returns: deque[float] = deque(maxlen=RECENT_EPISODES)
-        self.last_loss: float | None = None
-        self._tally = GameOverTally(self.num_envs)
-        self._rollout = Rollout(
-            config.rollout_steps, self.num_envs, obs_space.shape, obs_space.dtype
-        )
-        self.obs, _ = self.envs.reset(seed=seed)  # sub-env i is seeded seed + i
-        self._evaluator = Evaluator(game, config)
-
-    def continue_counting(self, counters: dict[str, int]) -> None:
-        """Take up a checkpoint's counters; the games start afresh, seeded from the step, so a
-        resumed run is as repeatable as one that never stopped."""
-        super().continue_counting(counters)
-        self.obs, _ = self.envs.reset(seed=self.seed + self.global_step)
-        self._tally = GameOverTally(self.num_envs)
-
-    def step(self) -> VectorStepReport:
-        """One iteration: a rollout of every env, then the updates it is learned from."""
-        c = self.config
-        first_step = self.global_step
-        finished: list[float] = []
-        lengths: list[int] = []
-        epsilon = self.scheduled_epsilon
-        rollout = self._rollout
-        for t in range(c.rollout_steps):
-            epsilon = self.scheduled_epsilon
-            q_values = self.learner.learning_q_values(self.obs)
-            rollout.values[t] = q_values.max(axis=1)
-            actions = q_values.argmax(axis=1)
-            explore = self.rng.random(self.num_envs) < epsilon
-            actions[explore] = self.rng.integers(self.learner.n_actions, size=int(explore.sum()))
-            next_obs, reward, terminated, truncated, info = self.envs.step(actions)
-            rollout.obs[t] = self.obs
-            rollout.actions[t] = info.get("action", actions)  # the game may press a key itself
-            rollout.rewards[t] = np.clip(reward, -1.0, 1.0) if c.clip_rewards else reward
-            rollout.terminated[t] = terminated
-            rollout.truncated[t] = truncated
-            rollout.valid[t] = ~self._tally.resetting
-            scores, steps = self._tally.update(reward, terminated | truncated, info)
-            finished += scores
-            lengths += steps
-            self.obs = next_obs
-            self.global_step += self.num_envs
-        rollout.values[-1] = self.learner.learning_q_values(self.obs).max(axis=1)
-        self.recent_returns.extend(finished)
-        self.episode += len(finished)
-        if c.anneal_lr:
-            left = max(0.0, 1.0 - first_step / c.total_steps)
-            self.learner.set_learning_rate(c.learning_rate * left)
-        self.last_loss = self._learn()
-        return VectorStepReport(
-            global_step=self.global_step,
-            episode=self.episode,
-            episode_returns=tuple(finished),
-            loss=self.last_loss,
-            epsilon=epsilon,
-            episode_lengths=tuple(lengths),
-        )
-
-    def _learn(self) -> float:
-        """``update_epochs`` passes over the rollout's transitions in shuffled minibatches."""
-        loss = 0.0
-        for batch in self._rollout.minibatches(self.config, self.rng):
-            loss = self.learner.update(*batch)
-        return loss
-
-    def evaluate(self, episodes: int, seed: int, epsilon: float = 0.0) -> np.ndarray:
-        """Returns of ``episodes`` whole games in the one-env evaluation envs the app plays in."""
-        return self._evaluator(self.learner, episodes, seed, epsilon)
-
-    def close(self) -> None:
-        self.envs.close()

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from agent.config import load_config
+from agent.config import load_config, overrides_for
 from agent.live.channels import Mode
 from agent.live.human_play import TAKEOVER_IDLE_S
 from agent.live.session import TrainingSession
@@ -15,7 +15,7 @@ from game.registry import GAMES
 # The window shares the machine with the user's desktop: 1M Breakout frames would take 6.6 GiB,
 # so a DQN agent trained in the window keeps 250k (1.7 GiB, filled lazily). The command line
 # keeps the full size. (PQN, Breakout's default learner, keeps no replay memory.)
-APP_OVERRIDES: dict[str, dict[str, Any]] = {"breakout": {"buffer_size": 250_000}}
+APP_OVERRIDES: dict[str, dict[str, Any]] = {"breakout": {"dqn.buffer_size": 250_000}}
 
 
 class SessionPool:
@@ -38,17 +38,20 @@ class SessionPool:
         """The session for game ``key``, started in ``mode`` if it is new."""
         session = self.sessions.get(key)
         if session is None:
-            overrides = self.overrides.get(key)
+            overrides = self.overrides.get(key, {})
+            config = load_config(key)
             session = TrainingSession(
                 GAMES[key],
-                load_config(key, overrides=overrides),
+                load_config(key, overrides=overrides_for(config.algorithm, overrides)),
                 self.device,
                 seed=self.seed,
                 mode=mode,
                 paused=paused,
                 takeover_idle_s=self.takeover_idle_s,
                 # A DQN agent loaded where the game trains PQN (Breakout) trains on with these.
-                dqn_config=load_config(key, overrides=overrides, algorithm="dqn"),
+                dqn_config=load_config(
+                    key, overrides=overrides_for("dqn", overrides), algorithm="dqn"
+                ),
             ).start()
             self.sessions[key] = session
         return session

@@ -1,7 +1,7 @@
 """What travels between the window and a training session: commands one way, snapshots back.
 
-Both are small frozen dataclasses, so neither side can change what the other holds (see
-STYLE.md, "two narrow channels, one way each"). The session lives in ``agent.live.session``.
+Both are small frozen dataclasses, so neither side can change what the other holds: two narrow
+channels, one way each (docs/architecture.md). The session lives in ``agent.live.session``.
 """
 
 from __future__ import annotations
@@ -120,11 +120,20 @@ class Save:
 
 @dataclass(frozen=True)
 class Load:
-    """Load weights and counters; ``if_fresh`` only into an agent that has not learned yet
-    (how the shipped checkpoint is offered without overwriting live training)."""
+    """Play on with the agent in ``path``; ``if_fresh`` only in place of an agent that has not
+    learned yet (how the shipped agent is offered without replacing live training); ``label``
+    is the name the load list gives it. An agent that learned since its last save is first
+    kept in saves/mine/."""
 
     path: Path
     if_fresh: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class KeepUnsaved:
+    """Save the agent into saves/mine/ if it learned since it was last saved (before a quit
+    the person could not be asked about: SIGTERM)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ Command = (
     | NextRound
     | Save
     | Load
+    | KeepUnsaved
     | NewAgent
     | Shutdown
 )
@@ -173,11 +183,15 @@ class Training:
     scheduled_epsilon: float = 1.0
     epsilon_overridden: bool = False
     loss: float | None = None
-    steps_per_second: float = 0.0
+    steps_per_second: float = 0.0  # env steps a second, every game of the agent's together
+    learner: str = "dqn"  # the algorithm that trains the agent
+    trainer_ready: bool = False  # False until something trains: the agent only plays
+    has_replay: bool = True  # False for a learner without a replay memory (PQN)
     replay_size: int = 0
     replay_capacity: int = 0
-    demo_count: int = 0  # demonstrations in the replay memory
+    demo_count: int = 0  # a person's steps learned from: in the replay memory, or in rollouts
     demo_fraction: float = 0.0
+    demo_fraction_applies: bool = True  # False: the learner keeps no memory to draw batches from
     device: str = ""
     agent_source: str = ""  # which agent plays: a checkpoint's name or how it was trained
     unsaved_updates: int = 0  # learner updates since the agent was last saved, loaded or made
@@ -190,9 +204,13 @@ class Scores:
     episode_return: float = 0.0  # the game on screen (the person's own game in Human mode)
     last_return: float | None = None
     mean_return: float | None = None
-    returns: tuple[float, ...] = ()  # the learning curve
+    returns: tuple[float, ...] = ()  # the learning curve: the agent's own games
     human_episode: int = 0
     human_last_return: float | None = None
+    # Games of the agent's that a person took part in (a takeover, Teach): kept apart from
+    # the agent's record.
+    assisted_games: int = 0
+    assisted_last_return: float | None = None
 
 
 @dataclass(frozen=True)
@@ -259,3 +277,4 @@ class Snapshot:
     picture: Picture = Picture()
     message: Message = Message()
     versus: VersusState | None = None
+    busy: str = ""  # what the session is doing that takes a while ("loading ..."); "" when idle

@@ -1,34 +1,35 @@
 """Who plays which game, one step at a time, in each mode.
 
-The session's thread owns one ``Play`` next to its trainer. ``step`` does one step of the mode:
-- Agent and Train: the agent plays its own game (``trainer.env``); while a person has taken
-  over, their action replaces the agent's and, in Train, the step is stored as a demonstration;
+The session's thread owns one ``Play`` next to its agent. ``step`` does one step of the mode:
+- Agent: the agent plays its own game (its trainer's game on screen once it has a trainer, else
+  an ``AgentGame``); while a person has taken over, their action replaces the agent's;
+- Train: the agent's trainer learns as it plays; a person's takeover steps are learned from as
+  theirs (``demo``);
 - Human: the person plays a game of their own, at the human pace, with the game's countdown
-  between episodes (CartPole); with Teach on they play the agent's own game instead, so every
-  move is a valid transition for its memory, marked as a demonstration (Breakout: frame skip
-  4, at the agent's pace);
+  between episodes (CartPole); with Teach on they play the agent's own training game instead,
+  so every move is learned from as theirs (Breakout: frame skip 4, at the agent's pace);
 - Versus: the person and the agent each play a copy of the same game (``agent.live.versus``), the
   person's made for people (Breakout: they serve the ball themselves).
-Every step reports what the agent would have done, so the Q-value panel never goes quiet.
+Every step reports what the agent would have done, so the Q-value panel never goes quiet. A game
+that a person took part in (a takeover, Teach) counts as theirs, not in the agent's record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agent.config import DQNConfig
+from agent.config import AgentConfig
+from agent.evaluation import make_game_env
+from agent.live.agent_game import AgentGame
+from agent.live.agents import LiveAgent
 from agent.live.channels import Mode
 from agent.live.human_play import HumanGame, HumanInput, Takeover
 from agent.live.versus import PLAYING, VersusMatch
 from agent.saliency import saliency_map
-from agent.trainer import StepReport, Trainer, make_game_env
+from agent.training import StepReport
 from game.registry import GameSpec, rendered
-
-if TYPE_CHECKING:  # the window's PQN trainer plays through the same calls
-    from agent.pqn_live import LivePQNTrainer
 
 VERSUS_SEED_OFFSET = 1_000  # versus rounds use seeds of their own, apart from training's
 
@@ -47,8 +48,9 @@ def human_steps_per_agent_step(game: GameSpec) -> int:
 
 @dataclass(frozen=True)
 class Move:
-    """What one step did, as the panels show it. ``episode_return`` is set when one of the
-    trainer's episodes ended (it feeds the learning curve)."""
+    """What one step did, as the panels show it. ``agent_returns`` are the scores of whole
+    games the agent played alone that ended on this step (they feed its record and learning
+    curve); ``person_returns`` those of games a person took part in."""
 
     action: int
     agent_action: int | None
@@ -56,20 +58,9 @@ class Move:
     greedy: bool
     reward: float
     loss: float | None = None
-    episode_return: float | None = None
-
-
-def _from_report(report: StepReport) -> Move:
-    agent_action = int(np.argmax(report.q_values)) if report.q_values else None
-    return Move(
-        report.action,
-        agent_action,
-        report.q_values,
-        report.greedy,
-        report.reward,
-        report.loss,
-        report.episode_return,
-    )
+    agent_returns: tuple[float, ...] = ()
+    person_returns: tuple[float, ...] = ()
+    env_steps: int = 1
 
 
 class Play:
@@ -78,20 +69,32 @@ class Play:
     def __init__(
         self,
         game: GameSpec,
-        config: DQNConfig,
-        trainer: Trainer | LivePQNTrainer,
+        config: AgentConfig,
+        agent: LiveAgent,
         seed: int,
         takeover: Takeover,
     ) -> None:
         self.game = game
         self.config = config
-        self.trainer = trainer
+        self.agent = agent
         self.seed = seed
         self.input = HumanInput(game.idle_action)
         self.takeover = takeover
         self.teach = False
         self.human: HumanGame | None = None
         self.match: VersusMatch | None = None
+        self._agent_game: AgentGame | None = None  # until the agent has a trainer
+        self._rng = np.random.default_rng(seed)  # the agent's exploration in Versus
+        self._assisted = False  # whether a person took part in the agent's game under way
+
+    def new_agent(self, agent: LiveAgent) -> None:
+        """Play on with ``agent``: its game starts afresh and a versus tally starts anew."""
+        self.agent = agent
+        self._assisted = False
+        if self._agent_game is not None:
+            self._agent_game.restart()
+        if self.match is not None:
+            self.match.reset_tally()
 
     # -- what the person does -----------------------------------------------------------------
 
@@ -143,23 +146,60 @@ class Play:
         """One step of ``mode``; ``epsilon`` is the user's override (``None``: the schedule in
         Train, greedy elsewhere). Returns None when nothing moved (a versus round not running, a
         countdown before the person's episode)."""
-        trainer = self.trainer
         if mode is Mode.VERSUS:
             return self._versus_step(0.0 if epsilon is None else epsilon)
         if mode is Mode.HUMAN:
             if self.teach:
                 action = self.input.take()
-                return _from_report(trainer.step(learn=True, epsilon=0.0, action=action, demo=True))
+                report = self.agent.trainer().step(
+                    learn=True, epsilon=0.0, action=action, demo=True
+                )
+                return self._from_report(report, person_acted=True)
             return self._human_step()
         human = self.takeover.active(now)
         taken = self.input.take() if human else None
-        if mode is Mode.AGENT:
-            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=taken)
-        else:
+        trainer = self.agent.trainer_built
+        if mode is Mode.TRAIN:
+            trainer = self.agent.trainer()
             # After unrecorded steps (Agent mode) the trainer starts a new stored episode
             # itself rather than stitching frames across the gap.
             report = trainer.step(learn=True, epsilon=epsilon, action=taken, demo=human)
-        return _from_report(report)
+        elif trainer is not None:
+            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=taken)
+        else:
+            report = self._own_game().step(self.agent.policy, epsilon or 0.0, taken)
+        return self._from_report(report, person_acted=taken is not None)
+
+    def _own_game(self) -> AgentGame:
+        if self._agent_game is None:
+            self._agent_game = AgentGame(self.game, self.config, self.seed)
+        return self._agent_game
+
+    def _from_report(self, report: StepReport, person_acted: bool) -> Move:
+        """The move the game on screen made, its finished games sorted into the agent's own
+        and those a person took part in."""
+        shown = report.shown
+        assert shown is not None  # a live trainer's step always shows its game
+        self._assisted |= person_acted
+        agent_returns = list(report.episode_returns)
+        person_returns: tuple[float, ...] = ()
+        if shown.episode_return is not None:
+            if self._assisted:
+                agent_returns.remove(shown.episode_return)
+                person_returns = (shown.episode_return,)
+            self._assisted = False
+        agent_action = int(np.argmax(shown.q_values)) if shown.q_values else None
+        return Move(
+            shown.action,
+            agent_action,
+            shown.q_values,
+            shown.greedy,
+            shown.reward,
+            report.loss,
+            tuple(agent_returns),
+            person_returns,
+            report.env_steps,
+        )
 
     def _human_step(self) -> Move | None:
         game = self.human
@@ -167,7 +207,7 @@ class Play:
         if game.counting_down:
             game.wait()
             return None  # nobody moves yet; a key pressed now is kept for the first step
-        q_values = self.trainer.learner.q_values(game.agent_obs()[None])[0]
+        q_values = self.agent.policy.q_values(game.agent_obs()[None])[0]
         agent_action = int(q_values.argmax())
         action = self.input.take()
         reward, _ = game.step(action)
@@ -179,14 +219,12 @@ class Play:
         match = self.match
         if match is None or match.phase != PLAYING:
             return None
-        trainer = self.trainer
         if match.agent.done or match.agent.obs is None:
             q_values = np.zeros(0, dtype=np.float32)
             agent_action, greedy = 0, True
         else:
-            agent_action, q_values, greedy = trainer.learner.act(
-                match.agent.obs, epsilon, trainer.rng
-            )
+            decision = self.agent.policy.act(match.agent.obs, epsilon, self._rng)
+            agent_action, q_values, greedy = decision.action, decision.q_values, decision.greedy
         score_before = match.agent.score
         match.step(self.input.take(), agent_action)
         reward = match.agent.score - score_before
@@ -210,6 +248,16 @@ class Play:
             return match.end_round() is not None
         return match.start()
 
+    def agent_progress(self) -> tuple[int, int, float]:
+        """The agent's game on screen: (env steps, whole games, the running game's score)."""
+        trainer = self.agent.trainer_built
+        if trainer is not None:
+            return trainer.env_steps, trainer.episode, trainer.episode_return
+        if self._agent_game is None:
+            return 0, self.agent.episode, 0.0
+        own = self._agent_game
+        return own.env_steps, self.agent.episode + own.episodes, own.episode_return
+
     # -- what the screen shows ----------------------------------------------------------------
 
     def obs(self, mode: Mode) -> np.ndarray | None:
@@ -218,14 +266,16 @@ class Play:
             return self.match.agent.obs if self.match else None
         if mode is Mode.HUMAN and not self.teach:
             return self.human.obs if self.human else None
-        return self.trainer.obs
+        trainer = self.agent.trainer_built
+        return trainer.obs if trainer is not None else self._own_game().obs
 
     def frame(self, mode: Mode) -> np.ndarray | None:
         if mode is Mode.VERSUS:
             return rendered(self.match.agent.env) if self.match else None
         if mode is Mode.HUMAN and not self.teach:
             return self.human.frame() if self.human else None
-        return self.trainer.frame()
+        trainer = self.agent.trainer_built
+        return trainer.frame() if trainer is not None else self._own_game().frame()
 
     def human_frame(self) -> np.ndarray | None:
         """Versus: the person's side."""
@@ -236,11 +286,11 @@ class Play:
         obs = self.obs(mode)
         if obs is None:
             return None
-        learner = self.trainer.learner
-        action = int(learner.q_values(obs[None])[0].argmax())
-        return saliency_map(learner.online, obs, action), action
+        policy = self.agent.policy
+        action = int(policy.q_values(obs[None])[0].argmax())
+        return saliency_map(policy.network, obs, action), action
 
     def close(self) -> None:
-        for closer in (self.human, self.match):
+        for closer in (self.human, self.match, self._agent_game):
             if closer is not None:
                 closer.close()

@@ -1,6 +1,6 @@
 """A live training session: one game's trainer on a background thread, steered by commands.
 
-The window and the trainer talk through two narrow channels, one way each (see STYLE.md): the
+The window and the trainer talk through two narrow channels, one way each: the
 UI ``send()``s small frozen command objects into a queue, and the session publishes a frozen
 ``Snapshot`` into a lock-guarded latest-value slot that the UI reads with ``snapshot()``. Only the
 session's thread touches the trainer, so nothing is shared unguarded; PyTorch releases the GIL
@@ -22,21 +22,23 @@ import queue
 import threading
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from agent.checkpoint import CheckpointError
-from agent.config import DQNConfig, load_config
+from agent.config import AgentConfig, load_config
 from agent.device import describe_device
-from agent.live.agents import AgentOrigin, load_into_trainer, save_agent
+from agent.live.agents import LiveAgent
 from agent.live.channels import (
     WATCH,
     Command,
     Control,
     HandBack,
     HumanAction,
+    KeepUnsaved,
     Load,
     Message,
     Mode,
@@ -61,14 +63,14 @@ from agent.live.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.live.play import Play
 from agent.live.view import LiveView
 from agent.messages import first_line
-from agent.pqn_live import LivePQNTrainer, make_live_trainer
-from agent.trainer import Trainer
+from agent.training import scheduled_epsilon
 from game.registry import GameSpec
 
 FAST_PUBLISH_S = 0.2  # seconds between snapshots at FAST
 MAX_LAG_S = 0.25  # behind schedule by more than this, the clock restarts instead of catching up
 RATE_WINDOW_S = 0.5  # seconds over which steps/s is measured
 SHUTDOWN_WAIT_S = 2.0
+RECORD_GAMES = 100  # games in the agent's "mean (100)"
 
 
 class TrainingSession:
@@ -77,7 +79,7 @@ class TrainingSession:
     def __init__(
         self,
         game: GameSpec,
-        config: DQNConfig,
+        config: AgentConfig,
         device: torch.device,
         *,
         seed: int = 0,
@@ -85,23 +87,23 @@ class TrainingSession:
         paused: bool = False,
         speed: float = WATCH,
         takeover_idle_s: float = TAKEOVER_IDLE_S,
-        dqn_config: DQNConfig | None = None,
+        dqn_config: AgentConfig | None = None,
     ) -> None:
         """``dqn_config``: the settings a DQN agent loaded into a game whose default learner
         is another (Breakout's PQN) trains on with; by default the game's DQN config."""
         self.game = game
-        self.config = config
-        self._default_config = config  # what a new agent is made with
+        self.config = config  # what a new agent is made with
         if dqn_config is None and config.algorithm != "dqn":
             dqn_config = load_config(game.key, algorithm="dqn")
-        self._dqn_config = dqn_config or config
+        # The settings a loaded agent trains on with, by its learner.
+        self._configs = {"dqn": dqn_config or config, config.algorithm: config}
         self.device = device
         self.seed = seed
         self._commands: queue.Queue[Command] = queue.Queue()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"session-{game.key}", daemon=True)
         # Everything below belongs to the session's thread once it starts.
-        self._trainer: Trainer | LivePQNTrainer | None = None
+        self._agent: LiveAgent | None = None
         self._mode = mode
         self._paused = paused
         self._speed = float(SetSpeed(speed).speed)  # SetSpeed turns names into numbers
@@ -109,8 +111,10 @@ class TrainingSession:
         self._epsilon_override: float | None = None
         self._takeover = Takeover(takeover_idle_s)
         self._play: Play | None = None
-        self._origin = AgentOrigin()  # where the agent playing came from
         self._view = LiveView()
+        self._agent_returns: deque[float] = deque(maxlen=RECORD_GAMES)
+        self._assisted_returns: list[float] = []
+        self._busy = "starting " + game.title
         self._device_name = describe_device(device)
         self._message = Message()
         self._rate_mark = (time.monotonic(), 0)
@@ -150,21 +154,55 @@ class TrainingSession:
     # -- the thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        early = self._drain_queued()
         try:
-            self._trainer = make_live_trainer(self.game, self.config, self.device, seed=self.seed)
-            self._play = Play(self.game, self.config, self._trainer, self.seed, self._takeover)
+            self._agent = self._first_agent(early)
+            self._play = Play(self.game, self.config, self._agent, self.seed, self._takeover)
             self._play.prepare(self._mode)
+            if self._mode is Mode.TRAIN:
+                self._agent.trainer()
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot start {self.game.title}: {first_line(error)}", error=True)
             self._publish(ready=False)
             while not isinstance(self._commands.get(), Shutdown):
                 pass
             return
+        self._busy = ""
         self._publish(frame=True)
+        for command in early:
+            self._handle(command)
         try:
             self._loop()
         finally:
             self._close_envs()
+
+    def _drain_queued(self) -> list[Command]:
+        """The commands sent before the thread started (the window's first frame)."""
+        queued = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                queued.append(self._commands.get_nowait())
+        return queued
+
+    def _first_agent(self, early: list[Command]) -> LiveAgent:
+        """The agent a fresh session plays: the one an early ``Load(if_fresh)`` names (taken
+        out of ``early``), read straight away, else a new one. Building a new network first
+        only to replace it would cost Breakout a second."""
+        for command in early:
+            if isinstance(command, Load) and command.if_fresh:
+                early.remove(command)
+                with contextlib.suppress(CheckpointError):
+                    path, label = Path(command.path), command.label
+                    agent = LiveAgent.load(
+                        self.game, path, self._configs, self.device, self.seed, label=label
+                    )
+                    self._say(
+                        f"loaded {label or _short(path)} (trained {agent.global_step:,} steps)"
+                    )
+                    return agent
+                early.insert(0, command)  # handled as usual: its error becomes the message
+                break
+        return LiveAgent.new(self.game, self.config, self.device, self.seed)
 
     def _loop(self) -> None:
         due = time.monotonic()
@@ -226,12 +264,11 @@ class TrainingSession:
             case HandBack():
                 self._takeover.hand_back()
             case SetTeach(on=on) if self._play is not None:
-                self._play.teach = bool(on)
+                if not on or self._trainer_ready("teaching"):
+                    self._play.teach = bool(on)
                 self._publish(frame=True)
-            case SetDemoFraction(value=value) if self._trainer is not None:
-                fraction = min(max(float(value), 0.0), 1.0)
-                self.config = dataclasses.replace(self.config, demo_fraction=fraction)
-                self._trainer.config = self.config  # read at each training round
+            case SetDemoFraction(value=value) if self._agent is not None:
+                self._set_demo_fraction(min(max(float(value), 0.0), 1.0))
             case SetSaliency(on=on):
                 self._view.show_saliency(bool(on))
                 self._publish(frame=True)
@@ -242,8 +279,10 @@ class TrainingSession:
                 self._set_mode(Mode(mode))
             case Save(path=path):
                 self._save(Path(path))
-            case Load(path=path, if_fresh=if_fresh):
-                self._load(Path(path), if_fresh)
+            case Load(path=path, if_fresh=if_fresh, label=label):
+                self._load(Path(path), if_fresh, label)
+            case KeepUnsaved():
+                self._keep_unsaved()
             case NewAgent():
                 self._new_agent()
         self._publish()
@@ -256,6 +295,8 @@ class TrainingSession:
             self._play.prepare(mode)
         except Exception as error:  # noqa: BLE001
             self._say(f"cannot open a game for {mode.value} play: {first_line(error)}", error=True)
+            return
+        if mode is Mode.TRAIN and not self._trainer_ready("training"):
             return
         self._mode = mode
         self._play.reset_control()
@@ -276,90 +317,141 @@ class TrainingSession:
         move = play.step(self._mode, self._epsilon_override, time.monotonic())
         if move is not None:
             self._view.record(move)
-            self._steps_done += 1
+            self._agent_returns.extend(move.agent_returns)
+            self._assisted_returns.extend(move.person_returns)
+            self._steps_done += move.env_steps
 
     def _close_envs(self) -> None:
-        closers = (self._play, self._trainer)  # the trainer closes all of its games
+        closers = (self._play, self._agent)  # the agent's trainer closes all of its games
         for closer in closers:
             if closer is not None:
                 with contextlib.suppress(Exception):  # closing is best effort at exit
                     closer.close()
 
-    def _save(self, path: Path) -> None:
-        trainer = self._trainer
-        assert trainer is not None
+    def _trainer_ready(self, purpose: str) -> bool:
+        """Build the agent's trainer if it has none yet, saying so while it is built; False
+        (and the reason in the message line) if it cannot be built."""
+        agent = self._agent
+        assert agent is not None
+        if agent.trainer_built is not None:
+            return True
+        self._busy = f"preparing {purpose}: building the {agent.config.algorithm.upper()} trainer"
+        self._publish()
         try:
-            saved = save_agent(trainer, self.game, path)
+            agent.trainer()
+        except Exception as error:  # noqa: BLE001 - no memory, the emulator: one line
+            self._say(f"cannot start {purpose}: {first_line(error)}", error=True)
+            return False
+        finally:
+            self._busy = ""
+        return True
+
+    def _set_demo_fraction(self, fraction: float) -> None:
+        agent = self._agent
+        assert agent is not None
+        if agent.config.algorithm != "dqn":
+            self._say(
+                f"{agent.config.algorithm.upper()} keeps no replay memory to draw demos from: "
+                "it learns your steps in its rollouts as you play them",
+                error=True,
+            )
+            return
+        agent.config = agent.config.with_settings(demo_fraction=fraction)
+        trainer = agent.trainer_built
+        if trainer is not None:
+            trainer.config = agent.config  # read at each training round
+
+    def _save(self, path: Path) -> None:
+        agent = self._agent
+        assert agent is not None
+        try:
+            saved = agent.save(path)
         except CheckpointError as error:
             self._say(str(error), error=True)
             return
-        self._origin.updates_at_save = trainer.learner.updates
         self._say(f"saved {_short(saved)}")
 
-    def _load(self, path: Path, if_fresh: bool) -> None:
-        current = self._trainer
-        assert current is not None
-        if if_fresh and (current.learner.updates > 0 or self._origin.name):
-            return
+    def _keep_unsaved(self) -> str:
+        """Keep the agent's unsaved training in saves/mine/; returns what to tell the person
+        ("" when there was nothing to keep)."""
+        agent = self._agent
+        if agent is None:
+            return ""
         try:
-            trainer = load_into_trainer(
-                current, self.game, path, self._dqn_config, self.device, self.seed
+            kept = agent.keep_unsaved()
+        except CheckpointError as error:
+            self._say(f"could not keep the unsaved training: {error}", error=True)
+            return ""
+        if kept is None:
+            return ""
+        note = f"your unsaved training is kept in {_short(kept)}"
+        self._say(note)
+        return note
+
+    def _load(self, path: Path, if_fresh: bool, label: str = "") -> None:
+        current = self._agent
+        assert current is not None
+        if if_fresh and (current.updates > 0 or current.origin.name):
+            return
+        self._busy = f"loading {label or path.name}"
+        self._publish()
+        try:
+            agent = LiveAgent.load(
+                self.game, path, self._configs, self.device, self.seed, label=label
             )
         except CheckpointError as error:
             self._say(str(error), error=True)
             return
-        updates = trainer.learner.updates
-        self._take_up(trainer, AgentOrigin(Path(path).name, updates, updates))
-        self._say(f"loaded {_short(path)} (trained {trainer.global_step:,} steps)")
+        finally:
+            self._busy = ""
+        kept = self._keep_unsaved()
+        self._take_up(agent)
+        loaded = f"loaded {label or _short(path)} (trained {agent.global_step:,} steps)"
+        self._say(f"{loaded}; {kept}" if kept else loaded)
         self._publish(frame=True)
 
     def _new_agent(self) -> None:
         """An untrained agent of the game's own configuration takes the current one's place."""
         try:
-            trainer = make_live_trainer(
-                self.game, self._default_config, self.device, seed=self.seed
-            )
+            agent = LiveAgent.new(self.game, self.config, self.device, self.seed)
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot make a new agent: {first_line(error)}", error=True)
             return
-        self._take_up(trainer, AgentOrigin())
-        self._say("a new agent, untrained: Train mode trains it from scratch")
+        kept = self._keep_unsaved()
+        self._take_up(agent)
+        made = "a new agent, untrained: Train mode trains it from scratch"
+        self._say(f"{made}; {kept}" if kept else made)
         self._publish(frame=True)
 
-    def _take_up(self, trainer: Trainer | LivePQNTrainer, origin: AgentOrigin) -> None:
-        """Play on with ``trainer``'s agent, come from ``origin``: a new opponent."""
-        if trainer is not self._trainer:
-            self._replace_trainer(trainer)
-        self._origin = origin
-        if self._play is not None and self._play.match is not None:
-            self._play.match.reset_tally()  # a new opponent starts a new tally
-        self._view.forget_progress()
-
-    def _replace_trainer(self, trainer: Trainer | LivePQNTrainer) -> None:
-        """Play on with ``trainer`` in place of the session's trainer, which is closed."""
-        old = self._trainer
-        self._trainer, self.config = trainer, trainer.config
+    def _take_up(self, agent: LiveAgent) -> None:
+        """Play on with ``agent``, a new opponent with a record of its own; the old one's
+        trainer and games are closed."""
+        old, self._agent = self._agent, agent
         if self._play is not None:
-            self._play.trainer = trainer
+            self._play.new_agent(agent)
+            if self._mode is Mode.TRAIN and not self._trainer_ready("training"):
+                self._mode = Mode.AGENT
+            if self._play.teach and not self._trainer_ready("teaching"):
+                self._play.teach = False
         if old is not None:
             with contextlib.suppress(Exception):  # closing is best effort
                 old.close()
+        self._agent_returns.clear()
+        self._assisted_returns.clear()
+        self._view.forget_progress()
 
     # -- publishing ---------------------------------------------------------------------------
 
     def _say(self, message: str, error: bool = False) -> None:
         self._message = Message(text=message, serial=self._message.serial + 1, is_error=error)
 
-    def _agent_source(self) -> str:
-        return self._origin.describe(self._trainer.learner.updates if self._trainer else 0)
-
     def _epsilon_in_use(self) -> float:
         if self._mode is Mode.HUMAN:
             return 0.0  # the person acts; the agent only suggests
         if self._epsilon_override is not None:
             return self._epsilon_override
-        if self._mode is Mode.TRAIN and self._trainer is not None:
-            return self._trainer.scheduled_epsilon
+        if self._mode is Mode.TRAIN and self._agent is not None:
+            return scheduled_epsilon(self._agent.config, self._agent.global_step)
         return 0.0
 
     def _pace_hz(self) -> float:
@@ -372,7 +464,7 @@ class TrainingSession:
     def _publish(self, *, frame: bool = False, ready: bool = True) -> None:
         if frame:
             self._view.capture(self._play, self._mode, self._paused)
-        snapshot = self._make_snapshot(ready=ready and self._trainer is not None)
+        snapshot = self._make_snapshot(ready=ready and self._agent is not None and not self._busy)
         with self._lock:
             self._snapshot = snapshot
 
@@ -400,43 +492,51 @@ class TrainingSession:
             picture=self._view.picture,
             message=self._message,
             versus=self._view.versus,
+            busy=self._busy,
         )
 
     def _training(self) -> Training:
-        trainer = self._trainer
-        if trainer is None:  # still starting
-            progress = Training(replay_capacity=self.config.buffer_size)
-        else:
-            replay, updates = trainer.replay, trainer.learner.updates
-            progress = Training(
-                global_step=trainer.global_step,
-                env_steps=trainer.env_steps,
-                episode=trainer.episode,
-                updates=updates,
-                scheduled_epsilon=trainer.scheduled_epsilon,
-                replay_size=min(replay.transitions, replay.capacity),
-                replay_capacity=replay.capacity,
-                demo_count=replay.demo_count,
-                unsaved_updates=self._origin.unsaved(updates),
-            )
-        return dataclasses.replace(
-            progress,
+        agent, play = self._agent, self._play
+        config = agent.config if agent is not None else self.config
+        shared = Training(
             epsilon=self._epsilon_in_use(),
             epsilon_overridden=self._epsilon_override is not None,
             loss=self._view.loss,
             steps_per_second=self._measure_rate(),
-            demo_fraction=self.config.demo_fraction,
+            learner=config.algorithm,
+            has_replay=config.algorithm == "dqn",
+            demo_fraction=config.demo_fraction,
+            demo_fraction_applies=config.algorithm == "dqn",
             device=self._device_name,
-            agent_source=self._agent_source(),
+        )
+        if agent is None or play is None:  # still starting
+            return shared
+        env_steps, episode, _ = play.agent_progress()
+        trainer = agent.trainer_built
+        replay = trainer.replay if trainer is not None else None
+        return dataclasses.replace(
+            shared,
+            global_step=agent.global_step,
+            env_steps=env_steps,
+            episode=episode,
+            updates=agent.updates,
+            scheduled_epsilon=scheduled_epsilon(agent.config, agent.global_step),
+            trainer_ready=trainer is not None,
+            replay_size=0 if replay is None else min(replay.transitions, replay.capacity),
+            replay_capacity=0 if replay is None else replay.capacity,
+            demo_count=0 if trainer is None else trainer.demo_steps,
+            unsaved_updates=agent.unsaved_updates(),
+            agent_source=agent.describe(),
         )
 
     def _scores(self) -> Scores:
-        play, trainer = self._play, self._trainer
+        play = self._play
         human = play.human if play is not None else None
-        recent = list(trainer.recent_returns) if trainer is not None else []
-        episode_return = trainer.episode_return if trainer is not None else 0.0
+        recent = self._agent_returns
+        episode_return = play.agent_progress()[2] if play is not None else 0.0
         if human is not None and self._mode is Mode.HUMAN and not self._teaching():
             episode_return = human.score  # the person's own game is on screen
+        assisted = self._assisted_returns
         return Scores(
             episode_return=episode_return,
             last_return=recent[-1] if recent else None,
@@ -444,6 +544,8 @@ class TrainingSession:
             returns=self._view.returns,
             human_episode=human.episode if human is not None else 0,
             human_last_return=human.last_return if human is not None else None,
+            assisted_games=len(assisted),
+            assisted_last_return=assisted[-1] if assisted else None,
         )
 
     def _control(self, now: float) -> Control:

@@ -47,8 +47,8 @@ class LiveView:
         )
         if move.loss is not None:
             self.loss = move.loss
-        if move.episode_return is not None:
-            self._returns.append(move.episode_return)
+        if move.agent_returns:
+            self._returns.extend(move.agent_returns)
             self.returns = tuple(self._returns)
 
     def forget_progress(self) -> None:

@@ -1,8 +1,7 @@
-"""Headless runs for the command line: train, evaluate, record."""
+"""The command line's commands that run an agent headless: train, evaluate, record, export."""
 
 from __future__ import annotations
 
-import csv
 import signal
 import sys
 import threading
@@ -15,35 +14,31 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from agent.agent_files import load_policy
 from agent.checkpoint import (
     CheckpointError,
-    checkpoint_config,
     load_into,
     load_replay,
     replay_path,
     save_checkpoint,
+    save_for_shipping,
     save_replay,
     trainer_state,
 )
-from agent.config import DQNConfig
+from agent.config import AgentConfig
 from agent.device import describe_machine
-from agent.dqn import DQNLearner
-from agent.interop import read_agent_file, write_sb3_zip
+from agent.evaluation import evaluate_policy, make_game_env, score_summary
+from agent.interop import write_sb3_zip
+from agent.learners import make_trainer
 from agent.messages import first_line
-from agent.pqn import PQNTrainer
-from agent.trainer import (
-    Trainer,
-    evaluate_policy,
-    make_game_env,
-    multiples_crossed,
-    score_summary,
-)
-from agent.vector_trainer import VectorTrainer
+from agent.pqn import annealed_learning_rate
+from agent.replay import ReplayBuffer
+from agent.run_logs import MetricsLog, ProgressLine, TensorBoardLog, progress_text
+from agent.training import multiples_crossed
 from game.registry import GameSpec
 from game.snapshot import SnapshotError
 
 EVAL_SEED_BASE = 1_000_000  # evaluation envs use seeds far from the training env's
-PROGRESS_INTERVAL_S = 0.25
 
 
 @dataclass
@@ -73,126 +68,9 @@ class TrainResult:
         }
 
 
-class ProgressLine:
-    """One self-overwriting status line on a terminal (plain lines when not a terminal)."""
-
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self._last = 0.0
-
-    def update(self, describe: Callable[[], str], force: bool = False) -> None:
-        """Show ``describe()``, called only when the line is due (it is not free to build)."""
-        now = time.monotonic()
-        if not self.enabled or (not force and now - self._last < PROGRESS_INTERVAL_S):
-            return
-        if not self.tty and not force and now - self._last < 10.0:
-            return  # logs get a line every 10 s, not a flood
-        self._last = now
-        text = describe()
-        self.stream.write(("\r" + text + "\x1b[K") if self.tty else text + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-
-
-class MetricsLog:
-    """CSV of episode ends and evaluations, written as they happen."""
-
-    COLUMNS = (
-        "kind",
-        "global_step",
-        "seconds",
-        "episode",
-        "return",
-        "epsilon",
-        "loss",
-        "eval_mean",
-        "eval_std",
-        "length",  # last: a resumed run appends to a CSV that may predate it
-    )
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
-        self._csv = csv.writer(self._file)
-        if path.stat().st_size == 0:
-            self._csv.writerow(self.COLUMNS)
-
-    def write(self, **row: Any) -> None:
-        self._csv.writerow([_cell(row.get(c)) for c in self.COLUMNS])
-        self._file.flush()  # readable while the run goes on (plots, a crash)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class TensorBoardLog:
-    """The run as TensorBoard event files, with CleanRL's tag names, so the curves of this app
-    and CleanRL's scripts sit side by side in one TensorBoard."""
-
-    EVERY = 1_000  # env steps between samples of the rates and losses
-
-    def __init__(self, folder: Path) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise TensorBoardMissing(
-                "--tensorboard needs the tensorboard package: pip install tensorboard"
-            ) from None
-        self._writer = SummaryWriter(str(folder))
-        self._next = 0
-
-    def episode(self, step: int, episode_return: float, length: int | None) -> None:
-        self._writer.add_scalar("charts/episodic_return", episode_return, step)
-        if length is not None:
-            self._writer.add_scalar("charts/episodic_length", length, step)
-
-    def progress(
-        self,
-        step: int,
-        epsilon: float,
-        loss: float | None,
-        q_taken: Callable[[], float | None],
-        rate: float,
-    ) -> None:
-        """The schedule, the loss, the Q-values learned and the speed, once every ``EVERY``
-        env steps."""
-        if step < self._next:
-            return
-        self._next = step + self.EVERY
-        self._writer.add_scalar("charts/epsilon", epsilon, step)
-        self._writer.add_scalar("charts/SPS", rate, step)
-        if loss is not None:
-            self._writer.add_scalar("losses/td_loss", loss, step)
-        q_value = q_taken()
-        if q_value is not None:
-            self._writer.add_scalar("losses/q_values", q_value, step)
-
-    def evaluation(self, step: int, returns: np.ndarray) -> None:
-        self._writer.add_scalar("eval/episodic_return", float(returns.mean()), step)
-
-    def close(self) -> None:
-        self._writer.close()
-
-
-class TensorBoardMissing(RuntimeError):
-    """``--tensorboard`` without the tensorboard package; the message says how to install it."""
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
 def train(
     game: GameSpec,
-    config: DQNConfig,
+    config: AgentConfig,
     device: torch.device,
     *,
     seed: int,
@@ -202,16 +80,14 @@ def train(
     stop_at: float | None = None,
     progress: bool = True,
     stream: TextIO = sys.stderr,
-    envs: int | None = None,
     snapshot_every: int = 0,
     keep_replay: bool = False,
     tensorboard: Path | None = None,
 ) -> TrainResult:
     """Train for ``steps`` env steps (or until a greedy evaluation reaches ``stop_at``).
 
-    ``envs`` > 1 steps that many envs together (the game's vector env), so a run may go up to
-    ``envs - 1`` steps past ``steps``; PQN (``config.algorithm``) always does, ``config.num_envs``
-    of them unless ``envs`` says, and goes on to the end of its rollout. Saves every
+    A trainer whose step is a whole iteration of many envs (PQN) goes on to the end of the
+    iteration under way, so a run may end a little past ``steps``. Saves every
     ``config.save_every`` steps, at the end and on Ctrl+C; metrics go to a CSV beside the
     checkpoint. ``snapshot_every`` keeps a copy of the checkpoint every that many steps, named
     for its step (``run-1000000.pt`` beside ``run.pt``), for scoring the run along the way.
@@ -220,19 +96,13 @@ def train(
     writes TensorBoard event files into that folder too.
     """
     board = TensorBoardLog(tensorboard) if tensorboard is not None else None  # fails first
-    trainer: Trainer | VectorTrainer | PQNTrainer
-    if config.algorithm == "pqn":
-        trainer = PQNTrainer(game, config, device, envs, seed=seed)
-    elif envs is not None and envs > 1:
-        trainer = VectorTrainer(game, config, device, envs, seed=seed)
-    else:
-        trainer = Trainer(game, config, device, seed=seed)
+    trainer = make_trainer(game, config, device, seed)
     earlier_seconds = 0.0
     if resume is not None:
         payload = load_into(resume, game.key, trainer.learner)
         trainer.continue_counting(payload["counters"])
         state = trainer_state(payload)
-        replay = getattr(trainer, "replay", None)
+        replay = trainer.replay
         kept = replay is not None and _take_up_replay(resume, replay, state, stream)
         if state is not None:
             try:
@@ -253,6 +123,7 @@ def train(
             stream.write(f"resumed {resume} at step {trainer.global_step:,}, with {memory}\n")
         earlier = payload.get("info", {}).get("train_seconds")
         earlier_seconds = float(earlier) if isinstance(earlier, (int, float)) else 0.0
+    _warn_if_learning_stops(config, trainer.global_step + steps, stream)
     metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))
     bar = ProgressLine(stream, progress)
     result = TrainResult(game=game.key, env_steps=0, seconds=0.0, episodes=0)
@@ -277,9 +148,9 @@ def train(
             "seed": seed,
             "train_seconds": round(earlier_seconds + time.perf_counter() - start, 1),
             "hardware": describe_machine(device),
-            "envs": getattr(trainer, "num_envs", 1),
+            "algorithm": config.algorithm,
         }
-        replay = getattr(trainer, "replay", None)
+        replay = trainer.replay
         state = trainer.state_dict() if between_steps else None
         if state is not None and replay is not None:
             state["replay_transitions"] = replay.transitions  # pairs it with its replay file
@@ -347,7 +218,7 @@ def train(
             if multiples_crossed(before, trainer.global_step, snapshot_every):
                 stem = f"{save_path.stem}-{trainer.global_step}"
                 save(save_path.with_name(stem + save_path.suffix))
-            bar.update(lambda: _progress_text(trainer, start, first_step, end_step))
+            bar.update(lambda: progress_text(trainer, start, first_step, end_step))
     except KeyboardInterrupt:  # a second Ctrl+C, or one where no handler could be installed
         stop.asked = True
     finally:
@@ -355,7 +226,7 @@ def train(
         result.env_steps = trainer.global_step
         result.episodes = trainer.episode
         result.seconds = time.perf_counter() - start
-        bar.update(lambda: _progress_text(trainer, start, first_step, end_step), force=True)
+        bar.update(lambda: progress_text(trainer, start, first_step, end_step), force=True)
         bar.finish()
         metrics.close()
         if board is not None:
@@ -397,7 +268,18 @@ class StopRequest:
         return restore
 
 
-def _take_up_replay(resume: Path, replay, state: dict | None, stream: TextIO) -> bool:
+def _warn_if_learning_stops(config: AgentConfig, end_step: int, stream: TextIO) -> None:
+    """One line when the run goes on past the step where its learning rate reaches zero."""
+    if config.algorithm != "pqn" or annealed_learning_rate(config, end_step) > 0:
+        return
+    stream.write(
+        f"warning: the learning rate anneals to 0 at step {config.total_steps:,} "
+        f"(total_steps) and this run goes to {end_step:,}: past it, nothing is learned; "
+        "raise total_steps or set pqn.min_learning_rate_share\n"
+    )
+
+
+def _take_up_replay(resume: Path, replay: ReplayBuffer, state: dict | None, stream: TextIO) -> bool:
     """Refill ``replay`` from the memory saved beside ``resume`` if it was saved with that
     very checkpoint; a missing, damaged or other save's memory is left out with one line."""
     expected = (state or {}).get("replay_transitions")
@@ -406,51 +288,6 @@ def _take_up_replay(resume: Path, replay, state: dict | None, stream: TextIO) ->
     except CheckpointError as error:
         stream.write(f"warning: {error}; going on with an empty replay memory\n")
         return False
-
-
-def _progress_text(
-    trainer: Trainer | VectorTrainer | PQNTrainer, start: float, first_step: int, end_step: int
-) -> str:
-    elapsed = max(time.perf_counter() - start, 1e-9)
-    rate = (trainer.global_step - first_step) / elapsed
-    recent = trainer.recent_returns
-    mean = f"{np.mean(recent):8.2f}" if recent else "       -"
-    loss = f"{trainer.last_loss:.4f}" if trainer.last_loss is not None else "-"
-    done = (trainer.global_step - first_step) / max(end_step - first_step, 1)
-    filled = int(20 * min(done, 1.0))
-    left = (end_step - trainer.global_step) / rate if rate > 0 else float("inf")
-    return (
-        f"[{'#' * filled}{'.' * (20 - filled)}] {trainer.global_step:>9,} steps "
-        f"{rate:7.0f} steps/s  {_clock(elapsed)} elapsed, ETA {_clock(max(left, 0.0))}  "
-        f"episodes {trainer.episode:>6}  "
-        f"mean return {mean}  eps {trainer.scheduled_epsilon:.3f}  loss {loss}"
-    )
-
-
-def _clock(seconds: float) -> str:
-    """``seconds`` as H:MM:SS (M:SS under an hour); ``-`` when unknown."""
-    if seconds != seconds or seconds == float("inf"):
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def load_agent(
-    game: GameSpec, checkpoint: Path, device: torch.device
-) -> tuple[DQNLearner, DQNConfig, dict[str, Any]]:
-    """A learner rebuilt from a checkpoint's own config, with its weights loaded; the
-    checkpoint may also be an SB3 zip or a CleanRL model (``agent.interop``)."""
-    payload = read_agent_file(checkpoint, game)
-    if payload["game"] != game.key:
-        raise CheckpointError(f"{checkpoint}: made for {payload['game']!r}, not {game.key!r}")
-    config = checkpoint_config(payload, checkpoint)
-    env = make_game_env(game, config, train=False)
-    learner = DQNLearner(env.observation_space.shape, int(env.action_space.n), config, device)
-    env.close()
-    load_into(checkpoint, game.key, learner, with_optimizer=False, payload=payload)
-    learner.online.eval()
-    return learner, config, payload
 
 
 def evaluate(
@@ -462,8 +299,9 @@ def evaluate(
     seed: int,
     epsilon: float = 0.0,
 ) -> np.ndarray:
-    learner, config, _ = load_agent(game, checkpoint, device)
-    return evaluate_policy(game, config, learner, episodes, seed, epsilon)
+    """Returns of ``episodes`` whole games of the agent in ``checkpoint``."""
+    agent = load_policy(checkpoint, game, device)
+    return evaluate_policy(game, agent.config, agent.policy, episodes, seed, epsilon)
 
 
 def record(
@@ -482,8 +320,8 @@ def record(
     returns (frames, returns of the episodes played to their end)."""
     from agent.recording import GifRecorder  # Pillow loads only when a GIF is made (0.1 s)
 
-    learner, config, _ = load_agent(game, checkpoint, device)
-    env = make_game_env(game, config, train=False)
+    agent = load_policy(checkpoint, game, device)
+    env = make_game_env(game, agent.config, train=False)
     rng = np.random.default_rng(seed)
     returns = []
     with GifRecorder(out, fps or game.agent_fps, scale=game.gif_scale) as gif:
@@ -492,7 +330,7 @@ def record(
             gif.append(env.render())
             done, total = False, 0.0
             while not done and (max_frames is None or gif.frames < max_frames):
-                action, _, _ = learner.act(obs, epsilon, rng)
+                action = agent.policy.act(obs, epsilon, rng).action
                 obs, reward, terminated, truncated, _ = env.step(action)
                 total += float(reward)
                 gif.append(env.render())
@@ -519,17 +357,17 @@ def export(
     """Score a checkpoint and write it for shipping: half-precision online weights plus the
     evaluation, training steps, time and hardware in its info; or, with ``sb3``, as a
     Stable-Baselines3 DQN zip. Returns that info."""
-    learner, config, payload = load_agent(game, checkpoint, device)
-    returns = evaluate_policy(game, config, learner, episodes, seed, epsilon)
-    info = dict(payload.get("info", {}))
+    agent = load_policy(checkpoint, game, device)
+    returns = evaluate_policy(game, agent.config, agent.policy, episodes, seed, epsilon)
+    info = dict(agent.info)
     info.update(
         **score_summary(returns),
         eval_epsilon=epsilon,
-        train_steps=int(payload["counters"].get("global_step", 0)),
+        train_steps=agent.counters.get("global_step", 0),
     )
-    counters = {k: int(v) for k, v in payload["counters"].items()}
     if sb3:
-        write_sb3_zip(out, game, learner, counters)
+        write_sb3_zip(out, game, agent.policy, agent.config, agent.counters)
     else:
-        save_checkpoint(out, game.key, learner, counters, info, for_shipping=True)
+        network = agent.policy.network
+        save_for_shipping(out, game.key, network, agent.config, agent.counters, info)
     return info
