@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pygame
 import pytest
 
@@ -23,6 +24,7 @@ from tests.test_app import (
     train_a_little,
 )
 from ui.app import MIN_SIZE, App
+from ui.game_view import FOOTER, HEADER
 
 
 def tick_for(app: App, seconds: float) -> None:
@@ -117,3 +119,21 @@ def test_every_panel_stays_readable_in_the_smallest_window(make_app, agent_view)
         assert first.collidelist(widgets[i + 1 :]) == -1, first
     assert rects["q"].height >= 2 * 12 + 22 + 4 * 24  # a row of 24 px or more per action
     assert rects["view"].height >= 300  # the game stays big
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(1400, 900), (1240, 760), MIN_SIZE])
+def test_breakout_fills_its_pane_with_crisp_pixels(make_app, size):
+    app = make_app("breakout", size=size)
+    shot = run_until(app, lambda s: s.ready and s.picture.frame is not None)
+    tick(app, 2)
+    view, frame = app.arcade.rects["view"], app.arcade.frame_rect
+    box = pygame.Rect(view.x + 6, view.y + HEADER, view.width - 12, view.height - HEADER - FOOTER)
+    assert box.contains(frame)
+    assert max(frame.height / box.height, frame.width / box.width) >= 0.97, (frame, box)
+    assert abs(frame.width / frame.height - 160 / 210) < 0.01  # not stretched
+    # Nearest neighbour: every pixel on screen is one of the frame's own colours, none blended.
+    source = {tuple(c) for c in app.arcade.snapshot.picture.frame.reshape(-1, 3)}
+    shown = pygame.surfarray.array3d(app.surface.subsurface(frame)).reshape(-1, 3)
+    assert {tuple(c) for c in np.unique(shown, axis=0)} <= source
+    assert shot.picture.frame.shape[:2] == (210, 160)

@@ -14,7 +14,7 @@ from ui.shortcuts import key_label
 HEADER = 44  # pixels above the frame: title, score, episode, mode
 FOOTER = 40  # pixels below the frame: the keys for human play
 PIXEL_ART_MAX = 320  # pixels: frames no bigger than this are pixel art (Atari is 210x160)
-INTEGER_SCALE_SHARE = 0.8  # take a whole-number scale if it keeps this share of the size
+INTEGER_SCALE_SHARE = 0.97  # take a whole-number scale if it keeps this share of the size
 MODE_NAMES = {
     Mode.HUMAN: "YOU PLAY",
     Mode.AGENT: "AGENT PLAYS",
@@ -45,8 +45,9 @@ def scale_frame(image: pygame.Surface, size: tuple[int, int]) -> pygame.Surface:
 
 
 def fit(source: tuple[int, int], box: pygame.Rect) -> pygame.Rect:
-    """The largest rect of ``source``'s aspect ratio centred in ``box``; a whole-number scale
-    when that loses little, so grid lines and Atari pixels stay even."""
+    """The largest rect of ``source``'s aspect ratio centred in ``box``: the picture fills
+    its pane; a whole-number scale only where that loses next to nothing, so grid lines and
+    Atari pixels stay even then (``scale_frame`` keeps them crisp at any scale)."""
     scale = min(box.width / max(source[0], 1), box.height / max(source[1], 1))
     if scale >= 1 and int(scale) >= INTEGER_SCALE_SHARE * scale:
         scale = int(scale)
