@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent.config import AgentConfig, load_config, overrides_for
 from agent.live.channels import Mode, Snapshot
 from agent.live.session import TrainingSession
 
-# Small configs so sessions learn within a test's budget; Breakout's learning_starts stays
-# huge, so it only plays.
+# Small configs so sessions learn within a test's budget. Breakout's mixes learners: each config
+# takes its own keys (``overrides_for``): PQN plays 2 games in 8-step rollouts; a DQN agent loaded
+# there keeps a small memory and, its learning_starts huge, only plays.
 SMALL = {
     "fruit": {
         "learning_starts": 40,
@@ -27,8 +29,21 @@ SMALL = {
         "train_frequency": 4,
         "gradient_steps": 1,
     },
-    "breakout": {"buffer_size": 2_000},  # learning_starts stays huge: no updates, only play
+    "breakout": {
+        "buffer_size": 2_000,
+        "num_envs": 2,
+        "rollout_steps": 8,
+        "update_epochs": 1,
+        "minibatches": 2,
+    },
 }
+
+
+def small_config(game: str, algorithm: str | None = None) -> AgentConfig:
+    """``game``'s config for its learner (or ``algorithm``) with the small settings it takes."""
+    learner = algorithm or load_config(game).algorithm
+    overrides = overrides_for(learner, SMALL.get(game, {}))
+    return load_config(game, overrides=overrides, algorithm=algorithm)
 
 
 def wait_for(

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from agent.config import load_config
+from agent.dqn_trainer import DQNTrainer
 from agent.live.channels import (
     HandBack,
     HumanAction,
@@ -24,7 +25,6 @@ from agent.live.channels import (
 )
 from agent.live.human_play import HumanInput, Takeover
 from agent.live.session import TrainingSession
-from agent.trainer import Trainer
 from game.registry import GAMES
 from tests.support import wait_for
 
@@ -140,7 +140,7 @@ def test_taught_moves_are_stored_as_demonstrations_and_sampled_at_their_share():
         assert trained.training.demo_count == 35 and trained.training.replay_size == 85
         assert trained.training.updates > 0  # learned from a memory holding the demonstrations
 
-        replay = session._trainer.replay  # test-only peek; the UI never does this
+        replay = session._seat.current.trainer().replay  # test-only peek; the UI never does
         demo_actions = replay.action[: replay.size][replay.demo[: replay.size]]
         assert set(demo_actions.tolist()) == {LEFT, RIGHT, STAY}
         batch = replay.sample(32, np.random.default_rng(0), taught.training.demo_fraction)
@@ -153,15 +153,15 @@ def test_taught_moves_are_stored_as_demonstrations_and_sampled_at_their_share():
 
 def test_the_trainer_marks_demonstrations_and_samples_them_at_their_share():
     config = load_config("fruit", overrides={"buffer_size": 500, "learning_starts": 10_000})
-    trainer = Trainer(GAMES["fruit"], config, CPU, seed=0)
+    trainer = DQNTrainer(GAMES["fruit"], config, CPU, seed=0)
     for i in range(60):
         demo = i % 6 == 0
         report = trainer.step(action=LEFT if demo else None, demo=demo)
-        assert report.action == LEFT or not demo
-    assert trainer.replay.demo_count == 10
+        assert report.shown is not None and (report.shown.action == LEFT or not demo)
+    assert trainer.replay.demo_count == 10 and trainer.demo_steps == 10
     batch = trainer.replay.sample(40, np.random.default_rng(1), demo_fraction=0.5)
     assert batch.demo.sum() >= 20 and (batch.action[batch.demo] == LEFT).all()
-    trainer.env.close()
+    trainer.close()
 
 
 def test_the_snapshot_carries_the_observation_and_the_saliency_map_when_asked():

@@ -30,7 +30,8 @@ def test_human_mode_shows_the_shipped_agents_opinion(make_app, tmp_path):
 
 
 @pytest.mark.slow
-def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
+def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # unsaved training is kept in saves/mine/ under it
     _with_shipped(tmp_path, "fruit")
     app = make_app("fruit", start_mode=Mode.AGENT)
     shipped = run_until(app, lambda s: s.message.text.startswith("loaded"))
@@ -45,10 +46,10 @@ def test_new_agent_then_shipped_agent_buttons(make_app, tmp_path):
     assert "press again" in app.arcade.message  # the new agent has learned: asked first
     click(app, controls.shipped_agent.rect.center)
     back = run_until(app, lambda s: s.message.text.startswith("loaded"))
-    assert (
-        back.training.agent_source == "fruit.pt"
-        and back.training.global_step == shipped.training.global_step
-    )
+    assert back.training.agent_source == "fruit.pt"  # it trains on from where it shipped:
+    assert f"(trained {shipped.training.global_step:,} steps)" in back.message.text
+    assert "your unsaved training is kept in saves/mine/fruit-unsaved-" in back.message.text
+    assert len(list((tmp_path / "saves" / "mine").glob("fruit-unsaved-*.pt"))) == 1
     tick(app, 2)
 
 
@@ -70,7 +71,10 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
 
 
 @pytest.mark.slow
-def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(make_app, tmp_path):
+def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(
+    make_app, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # unsaved training is kept in saves/mine/ under it
     app = make_app("fruit", start_mode=Mode.TRAIN)
     press(app, pygame.K_f)
     trained = run_until(app, lambda s: s.training.unsaved_updates > 5, timeout=60)
@@ -82,3 +86,5 @@ def test_replacing_an_agent_with_unsaved_training_asks_for_a_second_press(make_a
     click(app, controls.new_agent.rect.center)
     fresh = run_until(app, lambda s: s.message.text.startswith("a new agent"))
     assert fresh.training.unsaved_updates == 0
+    assert "kept in saves/mine/fruit-unsaved-" in fresh.message.text  # nothing thrown away
+    assert list((tmp_path / "saves" / "mine").glob("fruit-unsaved-*.pt"))

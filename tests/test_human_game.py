@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from agent.config import load_config
+from agent.live.agents import LiveAgent
 from agent.live.channels import Mode
 from agent.live.human_play import HumanGame, Takeover
 from agent.live.play import Play
-from agent.trainer import Trainer
 from game.registry import GAMES
 
 SMALL = {"buffer_size": 1_000, "hidden_sizes": [16, 16]}
@@ -22,7 +22,8 @@ def human_play(game: str) -> Play:
     spec = GAMES[game]
     overrides = SMALL if game == "cartpole" else {"buffer_size": 1_000}
     config = load_config(game, overrides=overrides)
-    play = Play(spec, config, Trainer(spec, config, torch.device("cpu")), 0, Takeover())
+    agent = LiveAgent.new(spec, config, torch.device("cpu"), seed=0)  # plays; no trainer
+    play = Play(spec, config, agent, 0, Takeover())
     play.prepare(Mode.HUMAN)
     return play
 
@@ -52,8 +53,9 @@ def test_cartpole_counts_down_three_seconds_at_50_hz_between_episodes():
             assert steps < 200
         assert game.last_return == steps  # one point a step: the time balanced, in steps
         assert game.counting_down and game.score == 0.0  # the next one counts down first
+    assert play.agent.trainer_built is None  # a person's own game trains nothing
     play.close()
-    play.trainer.close()
+    play.agent.close()
 
 
 def test_fruit_catch_starts_each_fruit_at_once():
@@ -63,7 +65,7 @@ def test_fruit_catch_starts_each_fruit_at_once():
         assert play.step(Mode.HUMAN, None, now=0.0) is not None
     assert play.human.episode == 2
     play.close()
-    play.trainer.close()
+    play.agent.close()
 
 
 def test_a_negative_countdown_is_refused():

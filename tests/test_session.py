@@ -13,6 +13,7 @@ import torch
 from agent.checkpoint import load_into, read_checkpoint, save_checkpoint
 from agent.config import load_config
 from agent.dqn import DQNLearner
+from agent.live.agents import LiveAgent
 from agent.live.channels import (
     FAST,
     HumanAction,
@@ -28,14 +29,18 @@ from agent.live.channels import (
 )
 from agent.live.session import TrainingSession
 from game.registry import GAMES
-from tests.support import SMALL, wait_for
+from tests.support import small_config, wait_for
 
 CPU = torch.device("cpu")
 
 
+def agent_of(session: TrainingSession) -> LiveAgent:
+    """Test-only peek at the agent playing; the UI never does this."""
+    return session._seat.current
+
+
 def start(game: str = "fruit", **kwargs) -> TrainingSession:
-    config = load_config(game, overrides=SMALL.get(game))
-    return TrainingSession(GAMES[game], config, CPU, **kwargs).start()
+    return TrainingSession(GAMES[game], small_config(game), CPU, **kwargs).start()
 
 
 @pytest.fixture
@@ -186,18 +191,19 @@ def test_save_then_load_restores_the_agent(sessions, tmp_path: Path):
     )
     obs = np.zeros((1, 1, 15, 15), np.float32)
     obs[0, 0, 0, 3] = obs[0, 0, -1, 6:9] = 1.0
-    restored = DQNLearner((1, 15, 15), 3, load_config("fruit", overrides=SMALL["fruit"]), CPU)
+    restored = DQNLearner((1, 15, 15), 3, small_config("fruit"), CPU)
     load_into(path, "fruit", restored)
-    learner = session._trainer.learner  # test-only peek; the UI never does this
     session.send(Resume())
     wait_for(session, lambda s: s.training.updates > saved.training.updates + 20)
     session.send(Pause())
     wait_for(session, lambda s: s.paused)
-    assert not np.allclose(learner.q_values(obs), restored.q_values(obs))
+    assert not np.allclose(agent_of(session).policy.q_values(obs), restored.policy.q_values(obs))
     session.send(Load(path))
     loaded = wait_for(session, lambda s: s.message.text.startswith("loaded"))
-    np.testing.assert_allclose(learner.q_values(obs), restored.q_values(obs), rtol=1e-6)
+    played = agent_of(session).policy  # Train mode: the loaded agent's new trainer's
+    np.testing.assert_allclose(played.q_values(obs), restored.policy.q_values(obs), rtol=1e-6)
     assert loaded.training.global_step == saved.training.global_step and loaded.scores.returns == ()
+    assert loaded.training.trainer_ready
 
 
 def test_bad_files_become_the_message_line(sessions, tmp_path: Path):
@@ -255,20 +261,43 @@ def test_a_loaded_agent_goes_on_training_from_an_empty_memory(sessions, tmp_path
     assert not trained.paused and "error" not in trained.message.text
 
 
-def test_a_session_that_cannot_start_says_why_and_still_shuts_down():
-    config = load_config("fruit", overrides={"buffer_size": 10**9, "grid_size": 200})
-    session = TrainingSession(GAMES["fruit"], config, CPU).start()  # 160 TB of replay memory
+def test_a_session_that_cannot_start_says_why_and_still_shuts_down(monkeypatch):
+    def no_game(*args, **kwargs):
+        raise RuntimeError("no emulator here\nsecond line")
+
+    monkeypatch.setattr(LiveAgent, "new", no_game)
+    session = TrainingSession(GAMES["fruit"], small_config("fruit"), CPU).start()
     snapshot = wait_for(session, lambda s: s.message.serial > 0)
     assert not snapshot.ready and snapshot.message.text.startswith("cannot start Fruit catch")
+    assert snapshot.message.text.endswith("no emulator here") and snapshot.busy == ""
     session.send(Step())  # ignored, not an error
+    session.send(Load(Path("saves/fruit.pt")))  # no agent to replace: ignored too
     session.close()
     assert not session.alive
+
+
+def test_a_trainer_that_cannot_be_built_leaves_the_agent_playing():
+    """A replay memory of 900 GB: Train mode cannot start, but the agent plays in Agent mode."""
+    config = load_config("fruit", overrides={"buffer_size": 10**9})
+    session = TrainingSession(GAMES["fruit"], config, CPU, mode=Mode.TRAIN, speed=FAST).start()
+    try:
+        snapshot = wait_for(session, lambda s: s.message.serial > 0 and s.ready)
+        assert (
+            snapshot.message.text.startswith("cannot start training") and snapshot.message.is_error
+        )
+        assert snapshot.mode is Mode.AGENT and not snapshot.training.trainer_ready
+        wait_for(session, lambda s: s.training.env_steps > 3 and len(s.decision.q_values) == 3)
+        session.send(SetMode(Mode.TRAIN))  # asked again: refused again, the mode stays
+        again = wait_for(session, lambda s: s.message.serial > snapshot.message.serial)
+        assert again.mode is Mode.AGENT and again.message.text.startswith("cannot start training")
+    finally:
+        session.close()
 
 
 def test_a_loaded_agent_keeps_the_exploration_its_own_schedule_reached(sessions, tmp_path):
     """The shipped Breakout agent decays epsilon over 250k steps; the window's default is 1M.
     After loading, Train mode must explore at the checkpoint's rate, not restart at ~0.75."""
-    trained = load_config("fruit", overrides={**SMALL["fruit"], "epsilon_decay_steps": 100})
+    trained = small_config("fruit").with_settings(epsilon_decay_steps=100)
     learner = DQNLearner((1, 15, 15), 3, trained, CPU)
     path = tmp_path / "fruit-explored.pt"
     save_checkpoint(path, "fruit", learner, {"global_step": 300, "episode": 20, "updates": 0})

@@ -69,9 +69,12 @@ class AgentGame:
     def frame(self) -> np.ndarray:
         return rendered(self.env)
 
-    def restart(self) -> None:
-        """A new game: the one under way is abandoned (its return is not counted)."""
+    def restart(self, *, new_agent: bool = False) -> None:
+        """A new game: the one under way is abandoned (its return is not counted); for a new
+        agent the counts start over too, as its own games and steps are counted apart."""
         self.episode_return, self.episode_length = 0.0, 0
+        if new_agent:
+            self.env_steps = self.episodes = 0
         self.obs, _ = self.env.reset()
 
     def close(self) -> None:

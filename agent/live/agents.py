@@ -206,8 +206,12 @@ class LiveAgent:
         name of its game and the time; returns where, or None when there was nothing to save."""
         if self.unsaved_updates() == 0:
             return None
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return self.save(folder / f"{self.game.key}-unsaved-{stamp}.pt")
+        stem = f"{self.game.key}-unsaved-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, more = folder / f"{stem}.pt", 1
+        while path.exists():  # two agents replaced within a second: neither overwrites
+            more += 1
+            path = folder / f"{stem}-{more}.pt"
+        return self.save(path)
 
     def close(self) -> None:
         if self._trainer is not None:

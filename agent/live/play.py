@@ -86,13 +86,14 @@ class Play:
         self._agent_game: AgentGame | None = None  # until the agent has a trainer
         self._rng = np.random.default_rng(seed)  # the agent's exploration in Versus
         self._assisted = False  # whether a person took part in the agent's game under way
+        self._shown: object = None  # the agent's game on screen: its trainer or its own game
 
     def new_agent(self, agent: LiveAgent) -> None:
         """Play on with ``agent``: its game starts afresh and a versus tally starts anew."""
         self.agent = agent
         self._assisted = False
         if self._agent_game is not None:
-            self._agent_game.restart()
+            self._agent_game.restart(new_agent=True)
         if self.match is not None:
             self.match.reset_tally()
 
@@ -150,36 +151,42 @@ class Play:
             return self._versus_step(0.0 if epsilon is None else epsilon)
         if mode is Mode.HUMAN:
             if self.teach:
+                taught = self.agent.trainer()
+                # PQN's other games explore on their schedule; the person's needs no epsilon.
                 action = self.input.take()
-                report = self.agent.trainer().step(
-                    learn=True, epsilon=0.0, action=action, demo=True
-                )
-                return self._from_report(report, person_acted=True)
+                report = taught.step(learn=True, epsilon=epsilon, action=action, demo=True)
+                return self._from_report(report, person_acted=True, game=taught)
             return self._human_step()
         human = self.takeover.active(now)
         taken = self.input.take() if human else None
-        trainer = self.agent.trainer_built
+        trainer = self.agent.trainer() if mode is Mode.TRAIN else self.agent.trainer_built
+        if trainer is None:  # nothing has trained it yet: it plays a game of its own
+            own = self._own_game()
+            report = own.step(self.agent.policy, epsilon or 0.0, taken)
+            return self._from_report(report, person_acted=taken is not None, game=own)
         if mode is Mode.TRAIN:
-            trainer = self.agent.trainer()
             # After unrecorded steps (Agent mode) the trainer starts a new stored episode
             # itself rather than stitching frames across the gap.
             report = trainer.step(learn=True, epsilon=epsilon, action=taken, demo=human)
-        elif trainer is not None:
-            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=taken)
         else:
-            report = self._own_game().step(self.agent.policy, epsilon or 0.0, taken)
-        return self._from_report(report, person_acted=taken is not None)
+            report = trainer.step(learn=False, epsilon=epsilon or 0.0, action=taken)
+        return self._from_report(report, person_acted=taken is not None, game=trainer)
 
     def _own_game(self) -> AgentGame:
         if self._agent_game is None:
             self._agent_game = AgentGame(self.game, self.config, self.seed)
         return self._agent_game
 
-    def _from_report(self, report: StepReport, person_acted: bool) -> Move:
-        """The move the game on screen made, its finished games sorted into the agent's own
-        and those a person took part in."""
+    def _from_report(self, report: StepReport, person_acted: bool, game: object) -> Move:
+        """The move the game on screen (``game``) made, its finished games sorted into the
+        agent's own and those a person took part in."""
         shown = report.shown
         assert shown is not None  # a live trainer's step always shows its game
+        if game is not self._shown:  # another game on screen: the trainer's, once built
+            self._shown, self._assisted = game, False
+            if game is not self._agent_game and self._agent_game is not None:
+                self._agent_game.close()  # the trainer plays from now on
+                self._agent_game = None
         self._assisted |= person_acted
         agent_returns = list(report.episode_returns)
         person_returns: tuple[float, ...] = ()

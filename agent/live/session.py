@@ -1,10 +1,12 @@
-"""A live training session: one game's trainer on a background thread, steered by commands.
+"""A live training session: one game's agent on a background thread, steered by commands.
 
-The window and the trainer talk through two narrow channels, one way each: the
+The window and the agent talk through two narrow channels, one way each: the
 UI ``send()``s small frozen command objects into a queue, and the session publishes a frozen
 ``Snapshot`` into a lock-guarded latest-value slot that the UI reads with ``snapshot()``. Only the
-session's thread touches the trainer, so nothing is shared unguarded; PyTorch releases the GIL
-in its kernels, so the window keeps drawing while a network learns.
+session's thread touches the agent, so nothing is shared unguarded; PyTorch releases the GIL
+in its kernels, so the window keeps drawing while a network learns. The agent plays as soon as
+its network is read; its trainer is built only when Train mode or Teach needs it (and which
+agent plays, with its files, is ``agent.live.seat``'s job).
 
 Pacing follows "Fix Your Timestep!": at a finite speed, steps are due at fixed times (the game's
 own rate times the speed multiplier; human play always at the game's human rate) and the thread
@@ -16,26 +18,22 @@ each mode (takeovers, teaching, versus rounds) lives in ``agent.live.play``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import queue
 import threading
 import time
 import traceback
-from collections import deque
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from agent.checkpoint import CheckpointError
 from agent.config import AgentConfig, load_config
 from agent.device import describe_device
-from agent.live.agents import LiveAgent
+from agent.live import publish
+from agent.live.agents import MINE, LiveAgent
 from agent.live.channels import (
     WATCH,
     Command,
-    Control,
     HandBack,
     HumanAction,
     KeepUnsaved,
@@ -47,7 +45,6 @@ from agent.live.channels import (
     Pause,
     Resume,
     Save,
-    Scores,
     SetDemoFraction,
     SetEpsilon,
     SetMode,
@@ -61,16 +58,14 @@ from agent.live.channels import (
 )
 from agent.live.human_play import TAKEOVER_IDLE_S, Takeover
 from agent.live.play import Play
+from agent.live.seat import AgentSeat, loaded_note
 from agent.live.view import LiveView
 from agent.messages import first_line
-from agent.training import scheduled_epsilon
 from game.registry import GameSpec
 
 FAST_PUBLISH_S = 0.2  # seconds between snapshots at FAST
 MAX_LAG_S = 0.25  # behind schedule by more than this, the clock restarts instead of catching up
-RATE_WINDOW_S = 0.5  # seconds over which steps/s is measured
 SHUTDOWN_WAIT_S = 2.0
-RECORD_GAMES = 100  # games in the agent's "mean (100)"
 
 
 class TrainingSession:
@@ -88,22 +83,25 @@ class TrainingSession:
         speed: float = WATCH,
         takeover_idle_s: float = TAKEOVER_IDLE_S,
         dqn_config: AgentConfig | None = None,
+        keep_dir: Path = MINE,
     ) -> None:
         """``dqn_config``: the settings a DQN agent loaded into a game whose default learner
-        is another (Breakout's PQN) trains on with; by default the game's DQN config."""
+        is another (Breakout's PQN) trains on with; by default the game's DQN config.
+        ``keep_dir``: where an agent's unsaved training is kept before it is replaced."""
         self.game = game
         self.config = config  # what a new agent is made with
         if dqn_config is None and config.algorithm != "dqn":
             dqn_config = load_config(game.key, algorithm="dqn")
-        # The settings a loaded agent trains on with, by its learner.
-        self._configs = {"dqn": dqn_config or config, config.algorithm: config}
         self.device = device
         self.seed = seed
         self._commands: queue.Queue[Command] = queue.Queue()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"session-{game.key}", daemon=True)
         # Everything below belongs to the session's thread once it starts.
-        self._agent: LiveAgent | None = None
+        # A loaded agent trains on with the game's settings for its learner.
+        configs = {"dqn": dqn_config or config, config.algorithm: config}
+        self._seat = AgentSeat(game, config, configs, device, seed, self._say, self._show_busy)
+        self._seat.keep_dir = Path(keep_dir)
         self._mode = mode
         self._paused = paused
         self._speed = float(SetSpeed(speed).speed)  # SetSpeed turns names into numbers
@@ -112,14 +110,11 @@ class TrainingSession:
         self._takeover = Takeover(takeover_idle_s)
         self._play: Play | None = None
         self._view = LiveView()
-        self._agent_returns: deque[float] = deque(maxlen=RECORD_GAMES)
-        self._assisted_returns: list[float] = []
+        self._record = publish.Record()
         self._busy = "starting " + game.title
         self._device_name = describe_device(device)
         self._message = Message()
-        self._rate_mark = (time.monotonic(), 0)
-        self._steps_done = 0
-        self._steps_per_second = 0.0
+        self._rate = publish.RateMeter()
         self._snapshot = self._make_snapshot(ready=False)
 
     # -- the two channels ---------------------------------------------------------------------
@@ -156,21 +151,21 @@ class TrainingSession:
     def _run(self) -> None:
         early = self._drain_queued()
         try:
-            self._agent = self._first_agent(early)
-            self._play = Play(self.game, self.config, self._agent, self.seed, self._takeover)
+            agent = self._seat.first(early)
+            self._play = Play(self.game, self.config, agent, self.seed, self._takeover)
             self._play.prepare(self._mode)
-            if self._mode is Mode.TRAIN:
-                self._agent.trainer()
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
+            self._busy = ""
             self._say(f"cannot start {self.game.title}: {first_line(error)}", error=True)
             self._publish(ready=False)
             while not isinstance(self._commands.get(), Shutdown):
                 pass
             return
+        for command in early:  # a Load among them replaces the agent before a trainer is built
+            self._handle(command)
+        self._fit_trainer()
         self._busy = ""
         self._publish(frame=True)
-        for command in early:
-            self._handle(command)
         try:
             self._loop()
         finally:
@@ -183,26 +178,6 @@ class TrainingSession:
             while True:
                 queued.append(self._commands.get_nowait())
         return queued
-
-    def _first_agent(self, early: list[Command]) -> LiveAgent:
-        """The agent a fresh session plays: the one an early ``Load(if_fresh)`` names (taken
-        out of ``early``), read straight away, else a new one. Building a new network first
-        only to replace it would cost Breakout a second."""
-        for command in early:
-            if isinstance(command, Load) and command.if_fresh:
-                early.remove(command)
-                with contextlib.suppress(CheckpointError):
-                    path, label = Path(command.path), command.label
-                    agent = LiveAgent.load(
-                        self.game, path, self._configs, self.device, self.seed, label=label
-                    )
-                    self._say(
-                        f"loaded {label or _short(path)} (trained {agent.global_step:,} steps)"
-                    )
-                    return agent
-                early.insert(0, command)  # handled as usual: its error becomes the message
-                break
-        return LiveAgent.new(self.game, self.config, self.device, self.seed)
 
     def _loop(self) -> None:
         due = time.monotonic()
@@ -264,11 +239,11 @@ class TrainingSession:
             case HandBack():
                 self._takeover.hand_back()
             case SetTeach(on=on) if self._play is not None:
-                if not on or self._trainer_ready("teaching"):
-                    self._play.teach = bool(on)
+                self._play.teach = bool(on)
+                self._fit_trainer()  # Human mode teaches now; elsewhere Teach waits for it
                 self._publish(frame=True)
-            case SetDemoFraction(value=value) if self._agent is not None:
-                self._set_demo_fraction(min(max(float(value), 0.0), 1.0))
+            case SetDemoFraction(value=value) if self._play is not None:
+                self._seat.set_demo_fraction(min(max(float(value), 0.0), 1.0))
             case SetSaliency(on=on):
                 self._view.show_saliency(bool(on))
                 self._publish(frame=True)
@@ -277,13 +252,16 @@ class TrainingSession:
                     self._publish(frame=True)
             case SetMode(mode=mode):
                 self._set_mode(Mode(mode))
-            case Save(path=path):
-                self._save(Path(path))
-            case Load(path=path, if_fresh=if_fresh, label=label):
-                self._load(Path(path), if_fresh, label)
+            case Save(path=path) if self._play is not None:
+                self._seat.save(Path(path))
+            case Load(path=path, if_fresh=if_fresh, label=label) if self._play is not None:
+                loaded = self._seat.load(Path(path), if_fresh, label)
+                if loaded is not None:
+                    self._replace(loaded, loaded_note(loaded, Path(path), label))
             case KeepUnsaved():
-                self._keep_unsaved()
-            case NewAgent():
+                if kept := self._seat.keep_unsaved():
+                    self._say(kept)
+            case NewAgent() if self._play is not None:
                 self._new_agent()
         self._publish()
 
@@ -296,9 +274,10 @@ class TrainingSession:
         except Exception as error:  # noqa: BLE001
             self._say(f"cannot open a game for {mode.value} play: {first_line(error)}", error=True)
             return
-        if mode is Mode.TRAIN and not self._trainer_ready("training"):
-            return
+        if mode is Mode.TRAIN and self._seat.trainer_ready("training"):
+            return  # it cannot train (said): the mode stays
         self._mode = mode
+        self._fit_trainer()  # Human mode with Teach on
         self._play.reset_control()
         self._publish(frame=True)
 
@@ -317,167 +296,89 @@ class TrainingSession:
         move = play.step(self._mode, self._epsilon_override, time.monotonic())
         if move is not None:
             self._view.record(move)
-            self._agent_returns.extend(move.agent_returns)
-            self._assisted_returns.extend(move.person_returns)
-            self._steps_done += move.env_steps
+            self._record.add(move)
+            self._rate.count(move.env_steps)
 
     def _close_envs(self) -> None:
-        closers = (self._play, self._agent)  # the agent's trainer closes all of its games
-        for closer in closers:
-            if closer is not None:
-                with contextlib.suppress(Exception):  # closing is best effort at exit
-                    closer.close()
+        for closer in (self._play, self._seat):  # the agent's trainer closes all of its games
+            with contextlib.suppress(Exception):  # closing is best effort at exit
+                closer.close()  # type: ignore[union-attr]
 
-    def _trainer_ready(self, purpose: str) -> bool:
-        """Build the agent's trainer if it has none yet, saying so while it is built; False
-        (and the reason in the message line) if it cannot be built."""
-        agent = self._agent
-        assert agent is not None
-        if agent.trainer_built is not None:
-            return True
-        self._busy = f"preparing {purpose}: building the {agent.config.algorithm.upper()} trainer"
-        self._publish()
-        try:
-            agent.trainer()
-        except Exception as error:  # noqa: BLE001 - no memory, the emulator: one line
-            self._say(f"cannot start {purpose}: {first_line(error)}", error=True)
-            return False
-        finally:
-            self._busy = ""
-        return True
+    # -- the agent: its trainer, built only when something trains, and what replaces it ------
 
-    def _set_demo_fraction(self, fraction: float) -> None:
-        agent = self._agent
-        assert agent is not None
-        if agent.config.algorithm != "dqn":
-            self._say(
-                f"{agent.config.algorithm.upper()} keeps no replay memory to draw demos from: "
-                "it learns your steps in its rollouts as you play them",
-                error=True,
-            )
-            return
-        agent.config = agent.config.with_settings(demo_fraction=fraction)
-        trainer = agent.trainer_built
-        if trainer is not None:
-            trainer.config = agent.config  # read at each training round
-
-    def _save(self, path: Path) -> None:
-        agent = self._agent
-        assert agent is not None
-        try:
-            saved = agent.save(path)
-        except CheckpointError as error:
-            self._say(str(error), error=True)
-            return
-        self._say(f"saved {_short(saved)}")
-
-    def _keep_unsaved(self) -> str:
-        """Keep the agent's unsaved training in saves/mine/; returns what to tell the person
-        ("" when there was nothing to keep)."""
-        agent = self._agent
-        if agent is None:
+    def _fit_trainer(self) -> str:
+        """Build the trainer the mode needs (Train; Human with Teach on); one that cannot be
+        built leaves the agent playing (Agent mode, Teach off). Returns why, or ""."""
+        play = self._play
+        teaching = play is not None and play.teach and self._mode is Mode.HUMAN
+        if self._mode is not Mode.TRAIN and not teaching:
             return ""
-        try:
-            kept = agent.keep_unsaved()
-        except CheckpointError as error:
-            self._say(f"could not keep the unsaved training: {error}", error=True)
-            return ""
-        if kept is None:
-            return ""
-        note = f"your unsaved training is kept in {_short(kept)}"
-        self._say(note)
-        return note
-
-    def _load(self, path: Path, if_fresh: bool, label: str = "") -> None:
-        current = self._agent
-        assert current is not None
-        if if_fresh and (current.updates > 0 or current.origin.name):
-            return
-        self._busy = f"loading {label or path.name}"
-        self._publish()
-        try:
-            agent = LiveAgent.load(
-                self.game, path, self._configs, self.device, self.seed, label=label
-            )
-        except CheckpointError as error:
-            self._say(str(error), error=True)
-            return
-        finally:
-            self._busy = ""
-        kept = self._keep_unsaved()
-        self._take_up(agent)
-        loaded = f"loaded {label or _short(path)} (trained {agent.global_step:,} steps)"
-        self._say(f"{loaded}; {kept}" if kept else loaded)
-        self._publish(frame=True)
+        purpose = "training" if self._mode is Mode.TRAIN else "teaching"
+        problem = self._seat.trainer_ready(purpose)
+        if problem:
+            self._mode = Mode.AGENT if self._mode is Mode.TRAIN else self._mode
+            if play is not None:
+                play.teach = False
+                play.reset_control()
+        return problem
 
     def _new_agent(self) -> None:
-        """An untrained agent of the game's own configuration takes the current one's place."""
         try:
-            agent = LiveAgent.new(self.game, self.config, self.device, self.seed)
+            agent = self._seat.new_agent()
         except Exception as error:  # noqa: BLE001 - any failure becomes the message line
             self._say(f"cannot make a new agent: {first_line(error)}", error=True)
             return
-        kept = self._keep_unsaved()
-        self._take_up(agent)
-        made = "a new agent, untrained: Train mode trains it from scratch"
-        self._say(f"{made}; {kept}" if kept else made)
-        self._publish(frame=True)
+        self._replace(agent, "a new agent, untrained: Train mode trains it from scratch")
 
-    def _take_up(self, agent: LiveAgent) -> None:
-        """Play on with ``agent``, a new opponent with a record of its own; the old one's
-        trainer and games are closed."""
-        old, self._agent = self._agent, agent
-        if self._play is not None:
-            self._play.new_agent(agent)
-            if self._mode is Mode.TRAIN and not self._trainer_ready("training"):
-                self._mode = Mode.AGENT
-            if self._play.teach and not self._trainer_ready("teaching"):
-                self._play.teach = False
-        if old is not None:
-            with contextlib.suppress(Exception):  # closing is best effort
-                old.close()
-        self._agent_returns.clear()
-        self._assisted_returns.clear()
+    def _replace(self, agent: LiveAgent, note: str) -> None:
+        """Play on with ``agent``, a new opponent with a record of its own, once the current
+        one's unsaved training is kept (when it cannot be, the current one stays)."""
+        kept = self._seat.take(agent)
+        if kept is None:
+            return
+        assert self._play is not None
+        self._play.new_agent(agent)
+        self._record.clear()
         self._view.forget_progress()
+        problem = self._fit_trainer()
+        self._say("; ".join(part for part in (note, kept, problem) if part), error=bool(problem))
+        self._publish(frame=True)
 
     # -- publishing ---------------------------------------------------------------------------
 
     def _say(self, message: str, error: bool = False) -> None:
         self._message = Message(text=message, serial=self._message.serial + 1, is_error=error)
 
-    def _epsilon_in_use(self) -> float:
-        if self._mode is Mode.HUMAN:
-            return 0.0  # the person acts; the agent only suggests
-        if self._epsilon_override is not None:
-            return self._epsilon_override
-        if self._mode is Mode.TRAIN and self._agent is not None:
-            return scheduled_epsilon(self._agent.config, self._agent.global_step)
-        return 0.0
+    def _show_busy(self, doing: str) -> None:
+        """What takes a while now ("" when done), shown at once: the thread is about to block."""
+        self._busy = doing
+        if doing:
+            self._publish()
 
     def _pace_hz(self) -> float:
-        if self._play is not None:
-            return self._play.pace_hz(self._mode, self._speed, time.monotonic())
-        if self._mode is Mode.HUMAN:
-            return self.game.human_fps
-        return self.game.agent_fps * self._speed
+        if self._play is None:
+            return self.game.agent_fps  # still starting
+        return self._play.pace_hz(self._mode, self._speed, time.monotonic())
 
     def _publish(self, *, frame: bool = False, ready: bool = True) -> None:
         if frame:
             self._view.capture(self._play, self._mode, self._paused)
-        snapshot = self._make_snapshot(ready=ready and self._agent is not None and not self._busy)
+        started = self._seat.agent is not None
+        snapshot = self._make_snapshot(ready=ready and started and not self._busy)
         with self._lock:
             self._snapshot = snapshot
 
-    def _measure_rate(self) -> float:
-        now = time.monotonic()
-        mark_time, mark_steps = self._rate_mark
-        if now - mark_time >= RATE_WINDOW_S:
-            self._steps_per_second = (self._steps_done - mark_steps) / (now - mark_time)
-            self._rate_mark = (now, self._steps_done)
-        return 0.0 if self._paused else self._steps_per_second
-
     def _make_snapshot(self, *, ready: bool) -> Snapshot:
-        pace = self._pace_hz()
+        now, pace = time.monotonic(), self._pace_hz()
+        rate = self._rate.rate(now)
+        shared = Training(
+            epsilon=publish.epsilon_in_use(self._mode, self._epsilon_override, self._seat.agent),
+            epsilon_overridden=self._epsilon_override is not None,
+            loss=self._view.loss,
+            steps_per_second=0.0 if self._paused else rate,
+            device=self._device_name,
+        )
+        play = self._play
         return Snapshot(
             game=self.game.key,
             ready=ready,
@@ -485,86 +386,12 @@ class TrainingSession:
             paused=self._paused,
             speed=self._speed,
             pace_hz=1.0 / FAST_PUBLISH_S if math.isinf(pace) else pace,
-            training=self._training(),
-            scores=self._scores(),
+            training=publish.training_part(self._seat.agent, play, self.config, shared),
+            scores=publish.scores_part(play, self._mode, self._record, self._view.returns),
             decision=self._view.decision,
-            control=self._control(time.monotonic()),
+            control=publish.control_part(play, self._mode, self._takeover, now),
             picture=self._view.picture,
             message=self._message,
             versus=self._view.versus,
             busy=self._busy,
         )
-
-    def _training(self) -> Training:
-        agent, play = self._agent, self._play
-        config = agent.config if agent is not None else self.config
-        shared = Training(
-            epsilon=self._epsilon_in_use(),
-            epsilon_overridden=self._epsilon_override is not None,
-            loss=self._view.loss,
-            steps_per_second=self._measure_rate(),
-            learner=config.algorithm,
-            has_replay=config.algorithm == "dqn",
-            demo_fraction=config.demo_fraction,
-            demo_fraction_applies=config.algorithm == "dqn",
-            device=self._device_name,
-        )
-        if agent is None or play is None:  # still starting
-            return shared
-        env_steps, episode, _ = play.agent_progress()
-        trainer = agent.trainer_built
-        replay = trainer.replay if trainer is not None else None
-        return dataclasses.replace(
-            shared,
-            global_step=agent.global_step,
-            env_steps=env_steps,
-            episode=episode,
-            updates=agent.updates,
-            scheduled_epsilon=scheduled_epsilon(agent.config, agent.global_step),
-            trainer_ready=trainer is not None,
-            replay_size=0 if replay is None else min(replay.transitions, replay.capacity),
-            replay_capacity=0 if replay is None else replay.capacity,
-            demo_count=0 if trainer is None else trainer.demo_steps,
-            unsaved_updates=agent.unsaved_updates(),
-            agent_source=agent.describe(),
-        )
-
-    def _scores(self) -> Scores:
-        play = self._play
-        human = play.human if play is not None else None
-        recent = self._agent_returns
-        episode_return = play.agent_progress()[2] if play is not None else 0.0
-        if human is not None and self._mode is Mode.HUMAN and not self._teaching():
-            episode_return = human.score  # the person's own game is on screen
-        assisted = self._assisted_returns
-        return Scores(
-            episode_return=episode_return,
-            last_return=recent[-1] if recent else None,
-            mean_return=float(np.mean(recent)) if recent else None,
-            returns=self._view.returns,
-            human_episode=human.episode if human is not None else 0,
-            human_last_return=human.last_return if human is not None else None,
-            assisted_games=len(assisted),
-            assisted_last_return=assisted[-1] if assisted else None,
-        )
-
-    def _control(self, now: float) -> Control:
-        play = self._play
-        human_acts = play is not None and play.human_in_control(self._mode, now)
-        takeover = self._mode in (Mode.AGENT, Mode.TRAIN)
-        return Control(
-            controller="human" if human_acts else "agent",
-            hand_back_in=self._takeover.seconds_left(now) if takeover else None,
-            teach=self._teaching(),
-        )
-
-    def _teaching(self) -> bool:
-        return self._play is not None and self._play.teach
-
-
-def _short(path: Path) -> str:
-    """``path`` relative to the working directory when it lies below it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
