@@ -131,6 +131,15 @@ class Load:
 
 
 @dataclass(frozen=True)
+class SetChallenger:
+    """Versus's left side: a person (``path`` None) or the agent in ``path`` (any file the load
+    list offers), named ``label``, against the session's agent."""
+
+    path: Path | None
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class KeepUnsaved:
     """Save the agent into saves/mine/ if it learned since it was last saved (before a quit
     the person could not be asked about: SIGTERM)."""
@@ -162,6 +171,7 @@ Command = (
     | NextRound
     | Save
     | Load
+    | SetChallenger
     | KeepUnsaved
     | NewAgent
     | Shutdown

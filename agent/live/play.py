@@ -16,17 +16,22 @@ that a person took part in (a takeover, Teach) counts as theirs, not in the agen
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import torch
 
+from agent.agent_files import AgentFile, load_policy
+from agent.checkpoint import CheckpointError
 from agent.config import AgentConfig
 from agent.evaluation import make_game_env
 from agent.live.agent_game import AgentGame
 from agent.live.agents import LiveAgent
 from agent.live.channels import Mode
 from agent.live.human_play import HumanGame, HumanInput, Takeover
-from agent.live.versus import PLAYING, VersusMatch
+from agent.live.versus import PLAYING, VersusMatch, VersusState
 from agent.saliency import saliency_map
 from agent.training import StepReport
 from game.registry import GameSpec, rendered
@@ -85,6 +90,9 @@ class Play:
         self.match: VersusMatch | None = None
         self._agent_game: AgentGame | None = None  # until the agent has a trainer
         self._rng = np.random.default_rng(seed)  # the agent's exploration in Versus
+        self.challenger: AgentFile | None = None  # Versus's left side, when not a person
+        self.challenger_name = ""
+        self._challenger_rng = np.random.default_rng(seed + 1)
         self._assisted = False  # whether a person took part in the agent's game under way
         self._shown: object = None  # the agent's game on screen: its trainer or its own game
 
@@ -107,12 +115,30 @@ class Play:
             countdown = round(game.human_countdown_s * game.human_fps)
             self.human = HumanGame(env, self.seed + 1, countdown_steps=countdown)
         if mode is Mode.VERSUS and self.match is None:
+            person = self.challenger is None  # an agent plays the agent's own kind of game
             self.match = VersusMatch(
                 lambda: make_game_env(game, config, train=False),
                 self.seed + VERSUS_SEED_OFFSET,
-                make_human_env=lambda: make_game_env(game, config, train=False, human=True),
-                human_env_steps=human_steps_per_agent_step(game),
+                make_human_env=lambda: make_game_env(game, config, train=False, human=person),
+                human_env_steps=human_steps_per_agent_step(game) if person else 1,
             )
+
+    def challenge(self, path: Path | None, label: str, device: torch.device) -> tuple[str, bool]:
+        """Versus's left side becomes the agent in ``path`` (None: a person again); a new
+        tally starts. Returns the message line and whether it is an error."""
+        try:
+            challenger = None if path is None else load_policy(path, self.game, device)
+        except CheckpointError as error:
+            return str(error), True
+        self.challenger = challenger
+        self.challenger_name = "" if path is None else label or Path(path).stem
+        if self.match is not None:
+            self.match.close()
+            self.match = None
+            self.prepare(Mode.VERSUS)
+        if challenger is None:
+            return "Versus: you against the agent", False
+        return f"Versus: {self.challenger_name} against {self.agent.describe()}", False
 
     def hold(self, mode: Mode, action: int | None, now: float) -> None:
         """The person now holds ``action`` (``None``: no key); in Agent or Train mode a key
@@ -132,6 +158,8 @@ class Play:
         return mode in (Mode.AGENT, Mode.TRAIN) and self.takeover.active(now)
 
     def pace_hz(self, mode: Mode, speed: float, now: float) -> float:
+        if mode is Mode.VERSUS and self.challenger is not None:
+            return self.game.agent_fps * speed  # two agents: no person to keep pace with
         if mode is Mode.VERSUS or (mode is Mode.HUMAN and self.teach):
             return play_fps(self.game)
         if mode is Mode.HUMAN:
@@ -233,7 +261,7 @@ class Play:
             decision = self.agent.policy.act(match.agent.obs, epsilon, self._rng)
             agent_action, q_values, greedy = decision.action, decision.q_values, decision.greedy
         score_before = match.agent.score
-        match.step(self.input.take(), agent_action)
+        match.step(self._left_action(epsilon), agent_action)
         reward = match.agent.score - score_before
         if not len(q_values):
             return None  # the agent's game is over; it waits for the person's
@@ -243,6 +271,26 @@ class Play:
             tuple(float(q) for q in q_values),
             greedy,
             reward,
+        )
+
+    def _left_action(self, epsilon: float) -> int:
+        """The left side's move: the person's key, or the challenging agent's choice."""
+        left, challenger = self.match.human if self.match else None, self.challenger
+        if challenger is None or left is None or left.done or left.obs is None:
+            return self.input.take()
+        return challenger.policy.act(left.obs, epsilon, self._challenger_rng).action
+
+    def versus_state(self) -> VersusState | None:
+        """The match as the window shows it, each side named."""
+        if self.match is None:
+            return None
+        frame = rendered(self.match.human.env)
+        state = self.match.state(None if frame is None else np.array(frame[..., :3], copy=True))
+        return dataclasses.replace(
+            state,
+            left_name=self.challenger_name or "you",
+            right_name=self.agent.describe(),
+            left_is_agent=self.challenger is not None,
         )
 
     def start_round(self) -> bool:
@@ -283,10 +331,6 @@ class Play:
             return self.human.frame() if self.human else None
         trainer = self.agent.trainer_built
         return trainer.frame() if trainer is not None else self._own_game().frame()
-
-    def human_frame(self) -> np.ndarray | None:
-        """Versus: the person's side."""
-        return rendered(self.match.human.env) if self.match else None
 
     def saliency(self, mode: Mode) -> tuple[np.ndarray, int] | None:
         """|dQ/d obs| of the agent's greedy action on the current observation, and that action."""

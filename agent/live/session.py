@@ -1,12 +1,11 @@
 """A live training session: one game's agent on a background thread, steered by commands.
 
-The window and the agent talk through two narrow channels, one way each: the
-UI ``send()``s small frozen command objects into a queue, and the session publishes a frozen
-``Snapshot`` into a lock-guarded latest-value slot that the UI reads with ``snapshot()``. Only the
-session's thread touches the agent, so nothing is shared unguarded; PyTorch releases the GIL
-in its kernels, so the window keeps drawing while a network learns. The agent plays as soon as
-its network is read; its trainer is built only when Train mode or Teach needs it (and which
-agent plays, with its files, is ``agent.live.seat``'s job).
+The window and the agent talk through two narrow channels, one way each: the UI ``send()``s
+small frozen commands into a queue; the session publishes a frozen ``Snapshot`` into a
+lock-guarded latest-value slot that the UI reads with ``snapshot()``. Only the session's thread
+touches the agent; PyTorch releases the GIL in its kernels, so the window draws while it learns.
+The agent plays as soon as its network is read; its trainer is built only when Train mode or
+Teach needs it (which agent plays, with its files, is ``agent.live.seat``'s job).
 
 Pacing follows "Fix Your Timestep!": at a finite speed, steps are due at fixed times (the game's
 own rate times the speed multiplier; human play always at the game's human rate) and the thread
@@ -45,6 +44,7 @@ from agent.live.channels import (
     Pause,
     Resume,
     Save,
+    SetChallenger,
     SetDemoFraction,
     SetEpsilon,
     SetMode,
@@ -258,6 +258,9 @@ class TrainingSession:
                 loaded = self._seat.load(Path(path), if_fresh, label)
                 if loaded is not None:
                     self._replace(loaded, loaded_note(loaded, Path(path), label))
+            case SetChallenger(path=path, label=label) if self._play is not None:
+                self._say(*self._play.challenge(path, label, self.device))
+                self._publish(frame=True)
             case KeepUnsaved():
                 if kept := self._seat.keep_unsaved():
                     self._say(kept)

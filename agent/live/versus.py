@@ -1,4 +1,5 @@
-"""Versus: a person and the agent play the same game from the same seed, side by side.
+"""Versus: a person (or a challenging agent) and the agent play the same game from the same
+seed, side by side. The code calls the left side "human" whoever plays it.
 
 ``VersusMatch`` owns two copies of the game, steps them in lockstep (one action for each side),
 lets a side that has finished wait for the other (or, once the person's game is over, ends the
@@ -98,6 +99,10 @@ class VersusState:
     last_result: RoundResult | None
     human_rewards: RewardCounts = RewardCounts()
     agent_rewards: RewardCounts = RewardCounts()
+    # Who plays each side: the left ("human") side is a person unless an agent challenges.
+    left_name: str = "you"
+    right_name: str = "agent"
+    left_is_agent: bool = False
 
 
 class _Side:

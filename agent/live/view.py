@@ -75,8 +75,7 @@ class LiveView:
         obs = play.obs(mode)
         self.versus = None
         if mode is Mode.VERSUS and play.match is not None:
-            match = play.match
-            self.versus = _safely(lambda: match.state(_rgb_copy(play.human_frame())))
+            self.versus = _safely(play.versus_state)
         saliency, saliency_action = self.picture.saliency, self.picture.saliency_action
         now = time.monotonic()
         if self.saliency_on and (paused or now - self._saliency_at >= SALIENCY_INTERVAL_S):
