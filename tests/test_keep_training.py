@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from agent.config import load_config
+from agent.evaluation import evaluate_policy
 from agent.live.channels import FAST, Load, Mode, Pause, Resume, SetMode, SetSpeed
 from agent.live.session import TrainingSession
-from agent.trainer import evaluate_policy
 from game.registry import GAMES
 from tests.support import wait_for
 
@@ -42,8 +42,9 @@ def test_the_shipped_agent_keeps_what_it_knows_when_trained_on(game):
         )
         session.send(Pause())
         wait_for(session, lambda s: s.paused)
-        learner = session._trainer.learner  # test-only peek: score the agent as trained
-        scores = evaluate_policy(GAMES[game], config, learner, episodes, seed=4242)
+        # Test-only peek: score the agent as trained.
+        learner = session._seat.current.trainer_built.learner
+        scores = evaluate_policy(GAMES[game], config, learner.policy, episodes, seed=4242)
         assert scores.mean() >= keep, (
             f"greedy {scores.mean():.3f} after {trained.training.updates} updates"
         )

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from agent.agent_files import load_policy
+from agent.commands import train
 from agent.config import load_config
-from agent.runs import load_agent, train
-from agent.trainer import evaluate_policy
+from agent.evaluation import evaluate_policy
 from game.registry import GAMES
 
 FRESH_SEED = 424_242  # far from the seeds training and its evaluations use
@@ -35,8 +36,8 @@ def train_then_score(game: str, steps: int, stop_at: float, episodes: int, tmp_p
         stop_at=stop_at, progress=False,
     )  # fmt: skip
     assert result.solved, f"{game} not solved in {result.env_steps} steps"
-    learner, config, _ = load_agent(GAMES[game], save, cpu)
-    return evaluate_policy(GAMES[game], config, learner, episodes, FRESH_SEED)
+    agent = load_policy(save, GAMES[game], cpu)
+    return evaluate_policy(GAMES[game], agent.config, agent.policy, episodes, FRESH_SEED)
 
 
 @pytest.mark.slow

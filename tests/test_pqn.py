@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from agent import runs
+from agent import commands
+from agent.agent_files import load_policy
 from agent.checkpoint import read_checkpoint
 from agent.config import ConfigError, load_config
 from agent.networks import build_q_network
-from agent.pqn import PQNLearner, PQNTrainer, q_lambda_returns
+from agent.pqn import PQNLearner, annealed_learning_rate, q_lambda_returns
+from agent.pqn_trainer import PQNTrainer
 from game.registry import GAMES
 
 CPU = torch.device("cpu")
@@ -127,7 +129,7 @@ def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
     config = load_config("breakout", PQN_CONFIG, SMALL)
 
     def train(name, steps, resume=None):
-        runs.train(
+        commands.train(
             BREAKOUT,
             config,
             CPU,
@@ -144,15 +146,16 @@ def test_a_pqn_run_saves_an_agent_that_plays_and_resumes_repeatably(tmp_path):
     assert first["counters"]["global_step"] == 64
     assert first["config"]["algorithm"] == "pqn"
     assert "target" not in first and "optimizer" in first  # PQN has no target network
-    learner, _, _ = runs.load_agent(BREAKOUT, tmp_path / "first.pt", CPU)
+    agent = load_policy(tmp_path / "first.pt", BREAKOUT, CPU)
+    assert agent.config.algorithm == "pqn" and agent.counters["global_step"] == 64
     obs = np.random.default_rng(0).integers(0, 256, (2, 4, 84, 84), dtype=np.uint8)
     with torch.no_grad():
         saved_net = build_q_network("nature_cnn_ln", (4, 84, 84), 4)
         saved_net.load_state_dict(first["online"])
         want = saved_net(torch.as_tensor(obs)).numpy()
-    np.testing.assert_allclose(learner.q_values(obs), want, rtol=1e-5, atol=1e-5)
-    returns = runs.evaluate(BREAKOUT, tmp_path / "first.pt", CPU, episodes=1, seed=0)
-    assert returns.shape == (1,)
+    np.testing.assert_allclose(agent.policy.q_values(obs), want, rtol=1e-5, atol=1e-5)
+    returns, counters = commands.evaluate(BREAKOUT, tmp_path / "first.pt", CPU, episodes=1, seed=0)
+    assert returns.shape == (1,) and counters["global_step"] == 64
 
     again = [train(f"again{i}", 64, resume=tmp_path / "first.pt") for i in range(2)]
     assert again[0]["counters"]["global_step"] == 128
@@ -178,7 +181,9 @@ def test_a_pqn_learner_takes_the_online_weights_of_a_checkpoint_with_a_target(tm
     from agent.dqn import DQNLearner
 
     config = load_config("breakout", PQN_CONFIG)
-    dqn = DQNLearner((4, 84, 84), 4, config, CPU)  # a LayerNorm net trained by DQN: a target
+    # A LayerNorm net trained by DQN: a target network and Adam's state beside the weights.
+    dqn_config = load_config("breakout", algorithm="dqn", overrides={"network": "nature_cnn_ln"})
+    dqn = DQNLearner((4, 84, 84), 4, dqn_config, CPU)
     with torch.no_grad():
         for p in dqn.target.parameters():
             p.zero_()
@@ -187,3 +192,48 @@ def test_a_pqn_learner_takes_the_online_weights_of_a_checkpoint_with_a_target(tm
     load_into(tmp_path / "d.pt", "breakout", pqn)
     for mine, saved in zip(pqn.online.parameters(), dqn.online.parameters(), strict=True):
         assert torch.equal(mine, saved.float())
+
+
+def test_the_annealed_learning_rate_falls_to_zero_at_total_steps_and_stops_at_its_floor():
+    config = load_config("breakout", PQN_CONFIG, {"total_steps": 1_000, "learning_rate": 1e-3})
+    assert config.pqn.anneal_lr and config.pqn.min_learning_rate_share == 0.0
+
+    def rates(c, steps):
+        return [annealed_learning_rate(c, step) for step in steps]
+
+    steps = [0, 250, 500, 900, 999, 1_000, 1_024, 10**7]
+    assert rates(config, steps) == pytest.approx([1e-3, 7.5e-4, 5e-4, 1e-4, 1e-6, 0, 0, 0])
+    floored = config.with_settings(min_learning_rate_share=0.1)
+    assert rates(floored, steps) == pytest.approx(
+        [1e-3, 7.5e-4, 5e-4, 1e-4, 1e-4, 1e-4, 1e-4, 1e-4]
+    )
+    every = rates(floored, range(0, 2_000, 10))
+    assert all(a >= b for a, b in zip(every, every[1:], strict=False)) and min(every) > 0
+    steady = config.with_settings(anneal_lr=False)
+    assert rates(steady, steps) == [1e-3] * len(steps)
+
+
+@pytest.mark.slow
+def test_acting_while_learning_reads_the_online_network_in_bf16_up_to_rounding():
+    """PQN acts and bootstraps in bf16 where it is native; play reads the float32 weights. The
+    two agree up to bf16 rounding, and every update shows in both at once."""
+    config = load_config("breakout", PQN_CONFIG)
+    torch.manual_seed(0)
+    learner = PQNLearner((4, 84, 84), 4, config, CPU)
+    obs = np.random.default_rng(0).integers(0, 256, (6, 4, 84, 84), dtype=np.uint8)
+
+    def agree() -> None:
+        exact, acting = learner.policy.q_values(obs), learner.acting_q_values(obs)
+        assert acting.dtype == np.float32 and acting.shape == (6, 4)
+        scale = max(1.0, float(np.abs(exact).max()))
+        if learner.autocast_bf16:
+            assert np.abs(acting - exact).max() <= 0.02 * scale  # bf16: ~3 significant digits
+        else:
+            np.testing.assert_allclose(acting, exact, rtol=1e-5, atol=1e-6)
+
+    agree()
+    before = learner.acting_q_values(obs)
+    for _ in range(5):  # every target 3: the Q-values of the actions taken climb
+        learner.update(obs, np.zeros(6, dtype=np.int64), np.full(6, 3.0, dtype=np.float32))
+    assert learner.acting_q_values(obs)[:, 0].mean() > before[:, 0].mean() + 0.1
+    agree()

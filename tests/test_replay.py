@@ -392,13 +392,13 @@ def test_watching_between_training_steps_never_joins_transitions_across_the_gap(
     import torch
 
     from agent.config import load_config
-    from agent.trainer import Trainer
+    from agent.dqn_trainer import DQNTrainer
     from game.registry import GAMES
 
     config = load_config(
         "cartpole", overrides={"learning_starts": 10**6, "buffer_size": 500, "n_step": 1}
     )
-    trainer = Trainer(GAMES["cartpole"], config, torch.device("cpu"), seed=3)
+    trainer = DQNTrainer(GAMES["cartpole"], config, torch.device("cpu"), seed=3)
     for _ in range(5):
         trainer.step(learn=True)
     before_gap = trainer.global_step
@@ -447,7 +447,7 @@ class LockstepRecord:
 
 
 def play_lockstep(buffer: ReplayBuffer, steps: int, seed: int = 0) -> LockstepRecord:
-    """Step ``buffer.num_envs`` fake Atari envs together the way ``VectorTrainer`` does:
+    """Step ``buffer.num_envs`` fake Atari envs together the way a vector env steps them:
     games of 3 lives where a lost life terminates while the game goes on, games that end
     (terminated at the last life, or truncated) and autoreset on the next step, when the env
     ignores its action and the final observation is stored."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from agent import runs
+from agent import commands
 from agent.checkpoint import (
     CheckpointError,
     load_replay,
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def _train(game, tmp_path, name, steps, **kwargs):
     config = load_config(game, None, SMALL[game])
-    return runs.train(
+    return commands.train(
         GAMES[game],
         config,
         CPU,
