@@ -10,8 +10,9 @@ import time
 import numpy as np
 import pygame
 import pytest
+from PIL import Image, ImageSequence
 
-from agent.live.channels import Mode
+from agent.live.channels import FAST, Mode
 from tests.support import with_fields
 from tests.test_app import (
     assert_whole,
@@ -137,3 +138,59 @@ def test_breakout_fills_its_pane_with_crisp_pixels(make_app, size):
     shown = pygame.surfarray.array3d(app.surface.subsurface(frame)).reshape(-1, 3)
     assert {tuple(c) for c in np.unique(shown, axis=0)} <= source
     assert shot.picture.frame.shape[:2] == (210, 160)
+
+
+def gif_frames(path) -> tuple[int, list[int]]:
+    """The GIF's frame count and each frame's duration in ms, as a viewer reads them."""
+    with Image.open(path) as gif:
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
+    return len(durations), durations
+
+
+@pytest.mark.slow
+def test_a_gif_recorded_at_fast_plays_at_the_games_own_pace(make_app, tmp_path):
+    app = make_app()  # fruit catch, the agent: 8 steps a second at its own pace
+    run_until(app, lambda s: s.ready and s.picture.frame is not None)
+    for _ in range(4):
+        press(app, pygame.K_f)
+    run_until(app, lambda s: s.speed == FAST)
+    press(app, pygame.K_p)
+    first = run_until(app, lambda s: s.paused).picture.serial
+    press(app, pygame.K_r)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.speed == 1.0 and not s.paused)  # held at the game's own pace
+    began = time.monotonic()
+    tick_for(app, 3.0)
+    press(app, pygame.K_f)  # a faster speed waits for the recording's end
+    assert app.arcade.snapshot.speed == 1.0 and "after it" in app.arcade.message
+    tick_for(app, 1.0)
+    press(app, pygame.K_p)
+    last = run_until(app, lambda s: s.paused).picture.serial
+    seconds = time.monotonic() - began
+    press(app, pygame.K_r)
+    press(app, pygame.K_p)
+    run_until(app, lambda s: s.speed == FAST and not s.paused)  # the speed comes back
+    (gif,) = (tmp_path / "recordings").glob("fruit-agent-*.gif")
+    count, durations = gif_frames(gif)
+    assert set(durations) == {120}  # 1/8 s in GIF's 10 ms steps, every frame alike
+    assert count == 1 + int((last - first) * 125 / 120 + 1e-6)  # 125 ms of play a step
+    assert abs(count * 0.12 - seconds) < 0.2 * seconds  # it plays as long as it was played
+    assert f"({count} frames)" in app.arcade.message
+
+
+@pytest.mark.slow
+def test_a_gif_of_breakout_played_by_hand_samples_its_60_steps_a_second_evenly(make_app, tmp_path):
+    app = make_app("breakout", start_mode=Mode.HUMAN)
+    run_until(app, lambda s: s.ready and s.picture.frame is not None and s.pace_hz == 60)
+    press(app, pygame.K_p)
+    first = run_until(app, lambda s: s.paused).picture.serial
+    press(app, pygame.K_r)
+    press(app, pygame.K_p)
+    tick_for(app, 2.0)
+    press(app, pygame.K_p)
+    last = run_until(app, lambda s: s.paused).picture.serial
+    press(app, pygame.K_r)
+    (gif,) = (tmp_path / "recordings").glob("breakout-human-*.gif")
+    count, durations = gif_frames(gif)
+    assert set(durations) == {20}  # as fast as GIF viewers go
+    assert count == 1 + int((last - first) * (1000 / 60) / 20 + 1e-6)  # five frames in six steps

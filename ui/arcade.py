@@ -303,7 +303,7 @@ class ArcadeScreen(Screen):
         self.toggles.draw(surface)
         if desk.recording is not None:
             view = self.rects["view"]
-            text = f"REC  {desk.recording.frames} frames"
+            text = f"REC  {desk.recording.frames} frames · own pace"
             theme.draw_pill(
                 surface,
                 text,
@@ -312,7 +312,7 @@ class ArcadeScreen(Screen):
                 anchor="midright",
             )
         self.q_panel.draw(surface, self.rects["q"], snapshot, desk.game)
-        self.controls.draw(surface, snapshot, desk.speed_index)
+        self.controls.draw(surface, snapshot)
         self.stats.draw(surface, self.rects["stats"], snapshot)
         self.curve.draw(surface, self.rects["curve"], snapshot)
         colour = theme.ORANGE if self.status.error else theme.TEXT

@@ -324,7 +324,7 @@ class ControlPanel:
             button.set_text(text)
             self._texts[str(id(button))] = text
 
-    def draw(self, surface: pygame.Surface, snapshot: Snapshot, speed_index: int) -> None:
+    def draw(self, surface: pygame.Surface, snapshot: Snapshot) -> None:
         """The card behind the widgets and the labels and values beside them."""
         if not self.widgets:
             return
@@ -378,7 +378,7 @@ class ControlPanel:
             surface, "speed", spots["speed"], size=13, colour=theme.DIM, anchor="midleft"
         )
         natural = snapshot.mode in (Mode.HUMAN, Mode.VERSUS)
-        text = "natural" if natural else speed_label(SPEEDS[speed_index])
+        text = "natural" if natural else speed_label(snapshot.speed)  # a recording holds watch
         theme.draw_text(
             surface, text, spots["speed_value"], kind="mono", size=13, anchor="midright"
         )

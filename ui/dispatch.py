@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.live.channels import (
+    WATCH,
     HandBack,
     HumanAction,
     Load,
@@ -33,7 +34,8 @@ from agent.live.channels import (
 from agent.live.session import TrainingSession
 from game.registry import GAMES, GameSpec
 from ui.controls import SPEEDS, ControlPanel
-from ui.recorder import GifCapture, recording_path
+from ui.game_view import speed_label
+from ui.recorder import GifCapture, own_pace, recording_path
 from ui.saves import checkpoint_path, default_name
 from ui.scoreboard import Scoreboard
 from ui.sessions import SessionPool
@@ -111,7 +113,6 @@ class Dispatcher:
         self.games = {key: GameRecord(Scoreboard(spec)) for key, spec in GAMES.items()}
         self.saves_checked = 0.0  # when the saves folder was last looked at; 0: look again
         self._replace_asked: tuple[Act, str, float] | None = None  # button, game, until when
-        self._record_serial = -1
         self._overlay_paused: TrainingSession | None = None  # paused while an overlay is open
 
     # -- sessions -----------------------------------------------------------------------------
@@ -188,9 +189,7 @@ class Dispatcher:
                 session.send(Step())
             case Act.SPEED | Act.SPEED_STEP:
                 step = int(intent.number)
-                index = step if act is Act.SPEED else self.speed_index + step
-                self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
-                session.send(SetSpeed(SPEEDS[self.speed_index]))
+                self._set_speed(step if act is Act.SPEED else self.speed_index + step)
             case Act.EPSILON | Act.EPSILON_STEP if self.mode is not Mode.HUMAN:
                 base = 0.0 if act is Act.EPSILON else session.snapshot().training.epsilon
                 session.send(SetEpsilon(round(min(max(base + intent.number, 0.0), 1.0), 3)))
@@ -335,25 +334,39 @@ class Dispatcher:
         if self.recording is not None:
             self.stop_recording()
             return
-        snapshot = self.session.snapshot()
+        session = self.session
+        snapshot = session.snapshot()
         path = recording_path(self.recordings_dir, self.game_key, snapshot.mode.value)
         try:
-            self.recording = GifCapture(path, self.game, snapshot.pace_hz, self.with_q)
+            self.recording = GifCapture(path, self.game, own_pace(snapshot, self.game), self.with_q)
         except OSError as error:
             self._say(f"cannot record to {path}: {error.strerror or error}", error=True)
             return
-        self._record_serial = -1
-        self._say(f"recording {path}")
+        note = ""
+        if SPEEDS[self.speed_index] != WATCH:  # a faster game would be seen in jumps
+            session.send(SetSpeed(WATCH))
+            note = f"; {speed_label(SPEEDS[self.speed_index])} again when it stops"
+        self._say(f"recording {path} at the game's own pace{note}")
+
+    def _set_speed(self, index: int) -> None:
+        self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
+        speed = SPEEDS[self.speed_index]
+        if self.recording is None:
+            self.session.send(SetSpeed(speed))
+        else:
+            self._say(f"The recording keeps the game's own pace: {speed_label(speed)} after it.")
 
     def record(self, snapshot: Snapshot) -> None:
-        """Hand a recording in progress each new frame."""
-        if self.recording is not None and snapshot.picture.serial != self._record_serial:
-            self._record_serial = snapshot.picture.serial
+        """Hand a recording in progress the latest snapshot."""
+        if self.recording is not None:
             self.recording.add(snapshot)
 
     def stop_recording(self, reason: str | None = None) -> None:
+        """Finish the recording, if one runs, and give the game its speed back."""
         recording, self.recording = self.recording, None
         if recording is None:
             return
         recording.close()
+        if SPEEDS[self.speed_index] != WATCH:
+            self.session.send(SetSpeed(SPEEDS[self.speed_index]))
         self._say(recording.outcome(reason), error=bool(recording.error))

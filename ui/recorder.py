@@ -1,5 +1,12 @@
 """Record what the game view shows into a GIF, off the drawing thread, with memory kept flat.
 
+A GIF plays at the game's own pace whatever the window's speed: each new step moves the
+recording's clock on by one step at that pace, and a frame is written whenever the clock
+passes the next GIF frame time, so a GIF never runs fast or slow, even where the window
+missed a step (the latest picture then stands in) or the game steps faster than a GIF can
+show (Breakout played by hand: 60 steps a second, a frame every 20 ms). The window holds the
+game at its own pace while it records, so each step is there to be seen.
+
 Frames are composed on the window's thread (the game frame scaled up crisply, optionally the
 Q-value panel beside it) at a fixed size, so a resized window never changes the GIF's size;
 they are encoded on a writer thread through ``agent.recording.GifRecorder``, which streams to
@@ -29,12 +36,23 @@ PANEL_WIDTH = 320  # pixels, the Q-value panel beside the frame
 MAX_GIF_FPS = 50.0  # GIF frame times come in 10 ms steps and viewers cap near 50 fps
 QUEUE_FRAMES = 8  # frames waiting for the encoder at most
 PUT_TIMEOUT_S = 2.0
+CLOCK_SLACK_S = 1e-6  # float sums of step times land this close to a frame time
+
+
+def own_pace(snapshot: Snapshot, game: GameSpec) -> float:
+    """Steps a second of the game on screen at its own pace, at speed 1: the agent's in Agent
+    and Train mode, else a person's pace (Human, Versus, a takeover), which no speed changes."""
+    if snapshot.mode in (Mode.AGENT, Mode.TRAIN) and snapshot.control.controller != "human":
+        return game.agent_fps
+    return snapshot.pace_hz
 
 
 class GifCapture:
     """One recording: ``add(snapshot)`` for each new step, then ``close()``."""
 
-    def __init__(self, path: Path, game: GameSpec, fps: float, with_q: bool) -> None:
+    def __init__(self, path: Path, game: GameSpec, pace_hz: float, with_q: bool) -> None:
+        """``pace_hz``: the game's own steps a second as the recording starts (``own_pace``);
+        the GIF's frame time follows from it, once for the whole file."""
         self.path = Path(path)
         self.game = game
         self.with_q = with_q
@@ -44,23 +62,37 @@ class GifCapture:
         self._panel = QValuePanel()
         self._size: tuple[int, int] | None = None
         self._scale = 1
-        self._writer = GifRecorder(self.path, min(fps, MAX_GIF_FPS))
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._writer = GifRecorder(self.path, min(pace_hz, MAX_GIF_FPS))
+        self.frame_s = self._writer.frame_ms / 1000  # the GIF's frame time, as written
+        self._clock = 0.0  # seconds of play recorded, at the game's own pace
+        self._next_frame = 0.0  # when on that clock the next GIF frame is due
+        self._serial: int | None = None  # the last picture seen
+        # A picture and how many GIF frames in a row show it; None: the end.
+        self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(maxsize=QUEUE_FRAMES)
         self._thread = threading.Thread(target=self._encode, name="gif-writer", daemon=True)
         self._thread.start()
 
     def add(self, snapshot: Snapshot) -> None:
-        """Compose and queue the frame of ``snapshot``."""
+        """Take in the latest snapshot: its steps since the last one move the clock on, and
+        the frames due by then are composed and queued."""
         if snapshot.picture.frame is None or self.error:
             return
-        image = self.compose(snapshot)
+        serial, seen = snapshot.picture.serial, self._serial
+        self._serial = serial
+        if seen is not None:
+            self._clock += max(serial - seen, 0) / own_pace(snapshot, self.game)
+        due = 0
+        while self._next_frame <= self._clock + CLOCK_SLACK_S:
+            due += 1
+            self._next_frame += self.frame_s
+        if due == 0:
+            return
+        frame = pygame.surfarray.array3d(self.compose(snapshot)).swapaxes(0, 1).copy()
         try:
-            self._queue.put(
-                pygame.surfarray.array3d(image).swapaxes(0, 1).copy(), timeout=PUT_TIMEOUT_S
-            )
-            self.frames += 1
+            self._queue.put((frame, due), timeout=PUT_TIMEOUT_S)
+            self.frames += due
         except queue.Full:
-            self.dropped += 1
+            self.dropped += due
 
     def compose(self, snapshot: Snapshot) -> pygame.Surface:
         assert snapshot.picture.frame is not None
@@ -132,13 +164,15 @@ class GifCapture:
 
     def _encode(self) -> None:
         while True:
-            frame = self._queue.get()
-            if frame is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            frame, count = item
             if self.error:
                 continue
             try:
-                self._writer.append(frame)
+                for _ in range(count):
+                    self._writer.append(frame)
             except (OSError, ValueError) as error:
                 self.error = first_line(error)
 
