@@ -11,239 +11,26 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # numpy's BLAS threads fight torch's for the same cores over tiny matrices (Breakout's 84x84
 # resize slows 20-fold on a busy 2-core machine); set before numpy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from agent import cli_args  # noqa: E402
+from agent.cli_args import ArgumentParser  # noqa: E402
 from game.registry import GAMES  # noqa: E402
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
 
 SAVES = Path(__file__).resolve().parent / "saves"  # the shipped agents, tracked by git
 USER_SAVES = SAVES / "mine"  # the user's own runs and saves, ignored by git
-EXIT_USAGE = 2
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """Usage errors as one line and exit status 2, without the usage dump."""
-
-    def error(self, message: str) -> None:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Help that shows each option's default (unless its text already says it, or there is
-    none to show) and keeps the examples' lines as written."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        default = action.default
-        nothing = (
-            default is None or default is False or default == [] or default == argparse.SUPPRESS
-        )
-        shown = not nothing and "default" not in text
-        return f"{text} (default: %(default)s)" if shown and action.option_strings else text
-
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-def _command(sub, name: str, summary: str, examples: str, device: bool = True) -> ArgumentParser:
-    """A subcommand whose --help ends with examples; its --device, when given, wins over one
-    given before the command (`main.py --device cpu train ...` works too)."""
-    command = sub.add_parser(
-        name,
-        help=summary,
-        description=summary[0].upper() + summary[1:] + ".",
-        epilog="examples:\n" + examples,
-        formatter_class=HelpFormatter,
-    )
-    if device:
-        command.add_argument(
-            "--device", default=argparse.SUPPRESS, choices=DEVICES, help="where the network runs"
-        )
-    return command
-
-
-def _checkpoint_option(command: ArgumentParser) -> None:
-    command.add_argument(
-        "--checkpoint",
-        type=Path,
-        help="the agent to use: a checkpoint of this app, a Stable-Baselines3 DQN .zip or a "
-        "CleanRL DQN .cleanrl_model (default: the shipped one, saves/GAME.pt)",
-    )
-
-
-def _scoring_options(command: ArgumentParser, episodes: int) -> None:
-    command.add_argument("--episodes", type=int, default=episodes, help="whole games to score")
-    command.add_argument("--epsilon", type=float, default=0.0, help="exploration while scoring")
-    command.add_argument("--seed", type=int, default=0, help="the first game's seed")
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(
-        prog="main.py",
-        description=__doc__.splitlines()[0],
-        epilog="examples:\n  main.py                      open the window\n"
-        "  main.py train cartpole --stop-at 475\n"
-        "  main.py eval breakout --episodes 30 --epsilon 0.05",
-        formatter_class=HelpFormatter,
-    )
-    parser.add_argument(
-        "--game", choices=GAMES, help="game the window opens on (default: the one it closed on)"
-    )
-    parser.add_argument("--device", default="auto", choices=DEVICES, help="where networks run")
-    parser.add_argument(
-        "--version", action="store_true", help="print the app's and its libraries' versions"
-    )
-    sub = parser.add_subparsers(dest="command", parser_class=ArgumentParser)
-
-    train = _command(
-        sub,
-        "train",
-        "train an agent headless",
-        "  main.py train cartpole --stop-at 475\n"
-        "  main.py train fruit -n 20000 --seed 1 --save runs/fruit.pt\n"
-        "  OMP_NUM_THREADS=1 main.py train breakout -i runs/pqn.pt --save runs/pqn.pt \\\n"
-        "      --snapshot-every 1000000\n"
-        "  main.py train breakout --config agent/configs/breakout_dqn.yaml   # DQN, not PQN",
-    )
-    train.add_argument("game", choices=GAMES, help="the game to train on")
-    train.add_argument(
-        "-n",
-        "--steps",
-        type=int,
-        help="env steps to train for (default: the config's total_steps; with --resume, the "
-        "steps the run has left of it)",
-    )
-    train.add_argument(
-        "--config",
-        type=Path,
-        help="YAML file overriding the game's defaults (with --resume: the checkpoint's own "
-        "config, unless given)",
-    )
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value (repeatable), e.g. --set learning_rate=3e-4",
-    )
-    train.add_argument("--seed", type=int, default=0, help="seeds the envs, networks and sampling")
-    train.add_argument(
-        "--envs",
-        type=int,
-        help="PQN's envs stepped together, their actions from one batched forward pass "
-        "(default: the config's pqn.num_envs)",
-    )
-    train.add_argument(
-        "--save", type=Path, help="checkpoint path (default: saves/mine/GAME-TIME.pt)"
-    )
-    train.add_argument(
-        "-i", "--resume", type=Path, help="go on from this checkpoint, exactly where it stopped"
-    )
-    train.add_argument(
-        "--eval-every",
-        "--eval-freq",
-        type=int,
-        help="env steps between greedy evaluations (default: the config's eval_every)",
-    )
-    train.add_argument(
-        "--eval-episodes", type=int, help="episodes per evaluation (default: the config's)"
-    )
-    train.add_argument(
-        "--save-freq",
-        type=int,
-        metavar="N",
-        help="env steps between saves (default: the config's save_every)",
-    )
-    train.add_argument(
-        "--snapshot-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="also keep the checkpoint every N steps as PATH-STEP.pt (to score the run later)",
-    )
-    train.add_argument(
-        "--save-replay",
-        action="store_true",
-        help="keep the replay memory beside each save (PATH.replay.npz, compressed), so that "
-        "--resume goes on exactly where the run stopped",
-    )
-    train.add_argument(
-        "--tensorboard",
-        type=Path,
-        metavar="DIR",
-        help="also write TensorBoard event files there, with CleanRL's tag names "
-        "(needs the tensorboard package)",
-    )
-    train.add_argument("--stop-at", type=float, help="stop once a greedy evaluation reaches this")
-    train.add_argument("--json", action="store_true", help="end with one JSON line")
-
-    evaluate = _command(
-        sub,
-        "eval",
-        "score an agent on fresh games",
-        "  main.py eval cartpole\n"
-        "  main.py eval breakout --episodes 30 --epsilon 0.05 --seed 6000\n"
-        "  main.py eval fruit --checkpoint saves/mine/fruit-1.pt --json",
-    )
-    evaluate.add_argument("game", choices=GAMES, help="the game to play")
-    _checkpoint_option(evaluate)
-    _scoring_options(evaluate, episodes=10)
-    evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
-
-    record = _command(
-        sub,
-        "record",
-        "write a GIF of an agent's greedy play",
-        "  main.py record breakout --out breakout.gif --max-frames 600\n"
-        "  main.py record cartpole --checkpoint saves/mine/cartpole-1.pt --out cp.gif",
-    )
-    record.add_argument("game", choices=GAMES, help="the game to play")
-    _checkpoint_option(record)
-    record.add_argument("--out", type=Path, required=True, help="the GIF to write")
-    record.add_argument("--episodes", type=int, default=1, help="whole games to record")
-    record.add_argument("--fps", type=float, help="frames per second (default: the game's pace)")
-    record.add_argument("--max-frames", type=int, help="stop the GIF after this many frames")
-    record.add_argument("--seed", type=int, default=0, help="the first game's seed")
-
-    export = _command(
-        sub,
-        "export",
-        "score a checkpoint and write it small, for shipping",
-        "  main.py export cartpole --checkpoint runs/cartpole.pt --episodes 100\n"
-        "  main.py export breakout --checkpoint runs/pqn.pt --out saves/breakout.pt \\\n"
-        "      --episodes 30 --epsilon 0.05 --seed 6000\n"
-        "  main.py export cartpole --format sb3 --out cartpole-dqn.zip   # for SB3's DQN.load",
-    )
-    export.add_argument("game", choices=GAMES, help="the game it plays")
-    _checkpoint_option(export)
-    export.add_argument(
-        "--out",
-        type=Path,
-        help="default: beside the checkpoint, as NAME-export.pt (NAME-sb3.zip for sb3); "
-        "give saves/GAME.pt to replace the shipped agent",
-    )
-    export.add_argument(
-        "--format",
-        choices=("arcade", "sb3"),
-        default="arcade",
-        help="arcade: this app's checkpoint; sb3: a Stable-Baselines3 DQN zip",
-    )
-    _scoring_options(export, episodes=100)
-
-    plot = _command(
-        sub,
-        "plot",
-        "draw learning curves from training metrics CSVs (or a campaign record) into a PNG",
-        "  main.py plot runs/a.metrics.csv runs/b.metrics.csv --out curves.png\n"
-        "  main.py plot assets/campaign/breakout.csv --out assets/campaign/breakout.png",
-        device=False,
-    )
-    plot.add_argument("csv", type=Path, nargs="+", help="metrics CSVs, or one campaign record")
-    plot.add_argument("--out", type=Path, required=True, help="the PNG to write")
-    plot.add_argument("--title", help="the picture's title")
-    return parser
+    """The command line's parser (agent/cli_args.py holds every flag)."""
+    return cli_args.build_parser(__doc__.splitlines()[0])
 
 
 def versions() -> str:
@@ -261,90 +48,14 @@ def versions() -> str:
     return ", ".join(parts)
 
 
-def run_plot(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent.plots import PlotError, plot_files
-
-    try:
-        out = plot_files(args.csv, args.out, args.title)
-    except PlotError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}", file=sys.stderr)
-    return 0
-
-
-def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
-    from agent import commands
-
-    _positive(parser, "--episodes", args.episodes)
-    device = _device(args.device, parser)
-    # Never the shipped agent unless asked for by name: a stray export must not replace it.
-    checkpoint = args.checkpoint
-    sb3 = args.format == "sb3"
-    default_name = f"{checkpoint.stem}-sb3.zip" if sb3 else f"{checkpoint.stem}-export.pt"
-    out = args.out or checkpoint.with_name(default_name)
-    if not 0.0 <= args.epsilon <= 1.0:
-        parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
-    info = commands.export(
-        GAMES[args.game],
-        args.checkpoint,
-        out,
-        device,
-        episodes=args.episodes,
-        seed=args.seed,
-        epsilon=args.epsilon,
-        sb3=sb3,
-    )
-    print(
-        f"wrote {out}: mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "
-        f"{args.episodes} episodes at epsilon {args.epsilon:g}, "
-        f"{info['train_steps']:,} training steps",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def _positive(parser: ArgumentParser, name: str, value: float | None) -> None:
-    if value is not None and value <= 0:
-        parser.error(f"{name} must be positive, got {value}")
-
-
 def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     from agent import commands
-    from agent.checkpoint import CheckpointError, read_checkpoint
-    from agent.config import ConfigError, load_config, parse_override, saved_config
     from agent.device import configure_threads
 
-    _positive(parser, "--steps", args.steps)
-    _positive(parser, "--eval-episodes", args.eval_episodes)
-    _positive(parser, "--envs", args.envs)
-    if args.snapshot_every < 0:
-        parser.error(f"--snapshot-every must not be negative, got {args.snapshot_every}")
-    try:
-        overrides = dict(parse_override(text) for text in args.set)
-        if args.eval_every is not None:
-            overrides["eval_every"] = args.eval_every
-        if args.save_freq is not None:
-            overrides["save_every"] = args.save_freq
-        if args.eval_episodes is not None:
-            overrides["eval_episodes"] = args.eval_episodes
-        resumed = read_checkpoint(args.resume) if args.resume is not None else None
-        if resumed is not None and resumed["game"] != args.game:
-            raise CheckpointError(f"{args.resume}: made for {resumed['game']!r}, not {args.game!r}")
-        if resumed is not None and args.config is None:
-            # A run goes on with its own hyperparameters (PQN's, say), not the game's defaults.
-            config = saved_config(resumed["config"], str(args.resume)).with_settings(**overrides)
-        else:
-            config = load_config(args.game, args.config, overrides)
-        if args.envs is not None:
-            if config.algorithm != "pqn":
-                parser.error(f"--envs: {config.algorithm} trains in one env; pqn steps several")
-            config = config.with_settings(num_envs=args.envs)
-    except ConfigError as error:
-        parser.error(str(error))
+    config, resumed_step = _train_config(args, parser)
     steps = args.steps
-    if steps is None and resumed is not None:  # the rest of the run's own length
-        steps = config.total_steps - int(resumed["counters"].get("global_step", 0))
+    if steps is None and resumed_step is not None:  # the rest of the run's own length
+        steps = config.total_steps - resumed_step
         if steps <= 0:
             parser.error(f"{args.resume} has reached total_steps already; give --steps N")
     if config.algorithm == "pqn" and GAMES[args.game].make_train_vector is None:
@@ -384,16 +95,50 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     return 130 if result.interrupted else 0
 
 
+def _train_config(
+    args: argparse.Namespace, parser: ArgumentParser
+) -> tuple[AgentConfig, int | None]:
+    """The run's config (the game's, a --config file's or, on --resume, the checkpoint's own,
+    then --set and the options that name a key) and the step a resumed run stopped at."""
+    from agent.checkpoint import CheckpointError, read_checkpoint
+    from agent.config import ConfigError, load_config, parse_override, saved_config
+
+    _positive(parser, "--steps", args.steps)
+    _positive(parser, "--eval-episodes", args.eval_episodes)
+    _positive(parser, "--envs", args.envs)
+    if args.snapshot_every < 0:
+        parser.error(f"--snapshot-every must not be negative, got {args.snapshot_every}")
+    try:
+        overrides = dict(parse_override(text) for text in args.set)
+        named = {"eval_every": args.eval_every, "save_every": args.save_freq}
+        named["eval_episodes"] = args.eval_episodes
+        overrides.update({key: value for key, value in named.items() if value is not None})
+        resumed = read_checkpoint(args.resume) if args.resume is not None else None
+        if resumed is not None and resumed["game"] != args.game:
+            raise CheckpointError(f"{args.resume}: made for {resumed['game']!r}, not {args.game!r}")
+        if resumed is not None and args.config is None:
+            # A run goes on with its own hyperparameters (PQN's, say), not the game's defaults.
+            config = saved_config(resumed["config"], str(args.resume)).with_settings(**overrides)
+        else:
+            config = load_config(args.game, args.config, overrides)
+        if args.envs is not None:
+            if config.algorithm != "pqn":
+                parser.error(f"--envs: {config.algorithm} trains in one env; pqn steps several")
+            config = config.with_settings(num_envs=args.envs)
+    except ConfigError as error:
+        parser.error(str(error))
+    resumed_step = None if resumed is None else int(resumed["counters"].get("global_step", 0))
+    return config, resumed_step
+
+
 def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
     from agent import commands
     from agent.evaluation import score_summary
 
-    _positive(parser, "--episodes", args.episodes)
-    if not 0.0 <= args.epsilon <= 1.0:
-        parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
+    _scoring_checks(args, parser)
     device = _device(args.device, parser)
     start = time.perf_counter()
-    returns = commands.evaluate(
+    returns, counters = commands.evaluate(
         GAMES[args.game],
         args.checkpoint,
         device,
@@ -409,18 +154,17 @@ def run_eval(args: argparse.Namespace, parser: ArgumentParser) -> int:
         file=sys.stderr,
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "game": args.game,
-                    "env_steps": None,
-                    "seconds": round(seconds, 3),
-                    "episodes": len(returns),
-                    **{k: v for k, v in score_summary(returns).items() if k != "eval_episodes"},
-                    "checkpoint": str(args.checkpoint),
-                }
-            )
-        )
+        # train's keys where they mean the same; the agent's own training steps as export's
+        # info names them.
+        summary = {
+            "game": args.game,
+            "train_steps": int(counters.get("global_step", 0)),
+            "seconds": round(seconds, 3),
+            **score_summary(returns),
+            "eval_epsilon": args.epsilon,
+            "checkpoint": str(args.checkpoint),
+        }
+        print(json.dumps(summary))
     return 0
 
 
@@ -433,6 +177,7 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
     if args.out.suffix.lower() != ".gif":
         parser.error(f"--out must name a .gif file, got {args.out}")
     device = _device(args.device, parser)
+    created = _missing_folder(args.out)
     frames, returns = commands.record(
         GAMES[args.game],
         args.checkpoint,
@@ -443,8 +188,75 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
         seed=args.seed,
         max_frames=args.max_frames,
     )
-    print(f"wrote {args.out}: {frames} frames, returns {returns}", file=sys.stderr)
+    print(f"wrote {args.out}: {frames} frames, returns {returns}{created}", file=sys.stderr)
     return 0
+
+
+def run_export(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    from agent import commands
+
+    _scoring_checks(args, parser)
+    device = _device(args.device, parser)
+    sb3 = args.format == "sb3"
+    out = args.out or _export_path(args.checkpoint, sb3)
+    created = _missing_folder(out)
+    info = commands.export(
+        GAMES[args.game],
+        args.checkpoint,
+        out,
+        device,
+        episodes=args.episodes,
+        seed=args.seed,
+        epsilon=args.epsilon,
+        sb3=sb3,
+    )
+    print(
+        f"wrote {out}: mean {info['eval_mean']:.3f} +- {info['eval_std']:.3f} over "
+        f"{args.episodes} episodes at epsilon {args.epsilon:g}, "
+        f"{info['train_steps']:,} training steps{created}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _export_path(checkpoint: Path, sb3: bool) -> Path:
+    """Where ``export`` writes without --out: beside the checkpoint as NAME-export.pt
+    (NAME-sb3.zip), but in saves/mine/ for an agent in the tracked saves/ folder, so that a
+    stray export neither replaces a shipped agent nor shows in git status."""
+    name = f"{checkpoint.stem}-sb3.zip" if sb3 else f"{checkpoint.stem}-export.pt"
+    folder = checkpoint.parent.resolve()
+    shipped = folder.is_relative_to(SAVES) and not folder.is_relative_to(USER_SAVES)
+    return USER_SAVES / name if shipped else checkpoint.with_name(name)
+
+
+def run_plot(args: argparse.Namespace, parser: ArgumentParser) -> int:
+    from agent.plots import PlotError, plot_files
+
+    created = _missing_folder(args.out)
+    try:
+        out = plot_files(args.csv, args.out, args.title)
+    except PlotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}{created}", file=sys.stderr)
+    return 0
+
+
+def _missing_folder(path: Path) -> str:
+    """What to add to a command's line when it creates the folder ``path`` goes into."""
+    folder = path.parent
+    return "" if folder.exists() else f"; created folder {folder}"
+
+
+def _positive(parser: ArgumentParser, name: str, value: float | None) -> None:
+    if value is not None and value <= 0:
+        parser.error(f"{name} must be positive, got {value}")
+
+
+def _scoring_checks(args: argparse.Namespace, parser: ArgumentParser) -> None:
+    _positive(parser, "--episodes", args.episodes)
+    if not 0.0 <= args.epsilon <= 1.0:
+        parser.error(f"--epsilon must be in [0, 1], got {args.epsilon}")
 
 
 def _device(name: str, parser: ArgumentParser):

@@ -28,7 +28,7 @@ from agent.checkpoint import (
 from agent.config import AgentConfig
 from agent.device import describe_machine
 from agent.evaluation import evaluate_policy, make_game_env, score_summary
-from agent.interop import write_sb3_zip
+from agent.interop import check_sb3_network, write_sb3_zip
 from agent.learners import make_trainer
 from agent.messages import first_line
 from agent.pqn import annealed_learning_rate
@@ -79,7 +79,7 @@ def train(
     resume: Path | None = None,
     stop_at: float | None = None,
     progress: bool = True,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
     snapshot_every: int = 0,
     keep_replay: bool = False,
     tensorboard: Path | None = None,
@@ -93,8 +93,10 @@ def train(
     for its step (``run-1000000.pt`` beside ``run.pt``), for scoring the run along the way.
     ``keep_replay`` writes the replay memory beside each save (``run.replay.npz``); a resume
     finds it there, so the resumed run trains as if it had never stopped. ``tensorboard``
-    writes TensorBoard event files into that folder too.
+    writes TensorBoard event files into that folder too. Progress and warnings go to
+    ``stream`` (default: ``sys.stderr`` as it is at the call).
     """
+    stream = sys.stderr if stream is None else stream
     board = TensorBoardLog(tensorboard) if tensorboard is not None else None  # fails first
     trainer = make_trainer(game, config, device, seed)
     earlier_seconds = 0.0
@@ -298,10 +300,12 @@ def evaluate(
     episodes: int,
     seed: int,
     epsilon: float = 0.0,
-) -> np.ndarray:
-    """Returns of ``episodes`` whole games of the agent in ``checkpoint``."""
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Returns of ``episodes`` whole games of the agent in ``checkpoint``, and the agent's
+    counters (its training steps, episodes and updates)."""
     agent = load_policy(checkpoint, game, device)
-    return evaluate_policy(game, agent.config, agent.policy, episodes, seed, epsilon)
+    returns = evaluate_policy(game, agent.config, agent.policy, episodes, seed, epsilon)
+    return returns, agent.counters
 
 
 def record(
@@ -358,6 +362,8 @@ def export(
     evaluation, training steps, time and hardware in its info; or, with ``sb3``, as a
     Stable-Baselines3 DQN zip. Returns that info."""
     agent = load_policy(checkpoint, game, device)
+    if sb3:  # refused before the games are played, not after
+        check_sb3_network(out, agent.config)
     returns = evaluate_policy(game, agent.config, agent.policy, episodes, seed, epsilon)
     info = dict(agent.info)
     info.update(

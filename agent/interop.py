@@ -269,12 +269,7 @@ def write_sb3_zip(
     CNN, without a dueling head or LayerNorm."""
     path = Path(path)
     dqn = config.learner if isinstance(config.learner, DQNSettings) else DQNSettings()
-    if config.dueling or config.network not in ("mlp", "nature_cnn"):
-        shape = "dueling head" if config.dueling else f"{config.network} network"
-        raise CheckpointError(
-            f"cannot write {path}: Stable-Baselines3's DQN has no {shape}; "
-            "only a plain MLP or the Nature CNN can be exported"
-        )
+    check_sb3_network(path, config)
     convolutional = config.network == "nature_cnn"
     q_net = _sb3_names(policy.network, convolutional)
     weights = {}
@@ -334,6 +329,17 @@ def write_sb3_zip(
 
     write_atomically(path, write)
     return path
+
+
+def check_sb3_network(path: str | Path, config: AgentConfig) -> None:
+    """Raise ``CheckpointError`` (one line, naming ``path``) unless SB3's DQN has the config's
+    network: a plain MLP or the Nature CNN, without a dueling head or LayerNorm."""
+    if config.dueling or config.network not in ("mlp", "nature_cnn"):
+        shape = "dueling head" if config.dueling else f"{config.network} network"
+        raise CheckpointError(
+            f"cannot write {path}: Stable-Baselines3's DQN has no {shape}; "
+            "only a plain MLP or the Nature CNN can be exported"
+        )
 
 
 def _sb3_names(network: torch.nn.Module, convolutional: bool) -> dict[str, torch.Tensor]:

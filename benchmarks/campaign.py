@@ -44,14 +44,14 @@ LEVELS = {"human level (31.8)": 31.8, "100": 100.0}
 def score(checkpoint: Path, chunk: int, command: str, record: Path) -> dict[str, object]:
     import torch
 
-    from agent import runs
+    from agent import commands
     from agent.checkpoint import read_checkpoint
     from game.registry import GAMES as ALL_GAMES
 
     payload = read_checkpoint(checkpoint)
     info, counters = payload.get("info", {}), payload["counters"]
     torch.set_num_threads(1)
-    returns = runs.evaluate(
+    returns, _ = commands.evaluate(
         ALL_GAMES["breakout"],
         checkpoint,
         torch.device("cpu"),

@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...] [--envs N]
 
 Figures: CartPole and fruit catch time to solve (whole `main.py train` processes, several
-seeds), Breakout env steps/s of PQN (its learner) and of DQN's learning phase on CPU, DQN with
-N envs stepped together (`train --envs N`, on CUDA when present), replay memory per stored Breakout
-transition; and, from the Breakout campaign's record, the hours of CPU training it took to
-reach human level and 100, beside what SB3's DQN would take here.
+seeds), Breakout env steps/s of PQN (its learner; `--envs N` as `train --envs N` sets its
+envs) and of DQN's learning phase on CPU, replay memory per stored Breakout transition; and,
+from the Breakout campaign's record, the hours of CPU training it took to reach human level and
+100, beside what SB3's DQN would take here.
 """
 
 from __future__ import annotations
@@ -89,11 +89,10 @@ BREAKOUT_BENCH = {"buffer_size": 20_000, "learning_starts": 1_000}  # a short wa
 
 
 def learning_phase_rates(trainer, windows: int, steps: int) -> list[float]:
-    """Env steps/s of ``trainer`` (one env or a vector trainer) once past its warm-up, over
-    ``windows`` runs of ``steps`` steps each (on a shared VM one window can run 25% slower
-    than the next, so the figure is their median, its range printed beside it); then closes
-    the trainer's envs."""
-    while trainer.global_step < trainer.config.learning_starts:
+    """Env steps/s of a DQN ``trainer`` once past its warm-up, over ``windows`` runs of
+    ``steps`` steps each (on a shared VM one window can run 25% slower than the next, so the
+    figure is their median, its range printed beside it); then closes the trainer's env."""
+    while trainer.global_step < trainer.config.dqn.learning_starts:
         trainer.step()
     rates = []
     for _ in range(windows):
@@ -124,31 +123,35 @@ def breakout_cpu_speed(windows: int, steps: int) -> None:
     import torch
 
     from agent.config import load_config
-    from agent.trainer import Trainer
+    from agent.dqn_trainer import DQNTrainer
     from game.registry import GAMES
 
     for name, double in BREAKOUT_TARGETS.items():
         overrides = {**BREAKOUT_BENCH, "double_dqn": double}
         config = load_config("breakout", algorithm="dqn", overrides=overrides)
-        trainer = Trainer(GAMES["breakout"], config, torch.device("cpu"))
+        trainer = DQNTrainer(GAMES["breakout"], config, torch.device("cpu"))
         rates = learning_phase_rates(trainer, windows, steps)
-        text = rate_text(rates, config.batch_size, config.train_frequency)
+        text = rate_text(rates, config.dqn.batch_size, config.dqn.train_frequency)
         print(f"breakout CPU learning phase, {name}: {text}", flush=True)
 
 
-def breakout_pqn_speed(iterations: int) -> None:
+def breakout_pqn_speed(iterations: int, num_envs: int | None) -> None:
     """Env steps/s of `train breakout` with PQN, Breakout's learner, on one torch thread as the
-    campaign runs it: each iteration is 8 envs' 128-step rollouts (1,024 env steps) and the 16
-    minibatch updates learned from them; the median of ``iterations`` after one to warm up."""
+    campaign runs it: each iteration is every env's 128-step rollout (8 envs: 1,024 env steps)
+    and the 16 minibatch updates learned from them; the median of ``iterations`` after one to
+    warm up. ``num_envs`` replaces the config's 8, as `train --envs N` does."""
     import torch
 
     from agent.config import load_config
-    from agent.pqn import PQNTrainer
+    from agent.pqn_trainer import PQNTrainer
     from game.registry import GAMES
 
+    config = load_config("breakout")
+    if num_envs is not None:
+        config = config.with_settings(num_envs=num_envs)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    trainer = PQNTrainer(GAMES["breakout"], load_config("breakout"), torch.device("cpu"), None)
+    trainer = PQNTrainer(GAMES["breakout"], config, torch.device("cpu"))
     trainer.step()
     rates = []
     for _ in range(iterations):
@@ -158,29 +161,13 @@ def breakout_pqn_speed(iterations: int) -> None:
     trainer.close()
     torch.set_num_threads(threads)
     median = statistics.median(rates)
+    envs, rollout = config.pqn.num_envs, config.pqn.rollout_steps
     print(
-        f"breakout CPU, PQN (train breakout, one torch thread): {median:.0f} env steps/s; "
-        f"median of {len(rates)} iterations of 1,024, {min(rates):.0f}-{max(rates):.0f}",
+        f"breakout CPU, PQN (train breakout, {envs} envs, one torch thread): {median:.0f} env "
+        f"steps/s; median of {len(rates)} iterations of {envs * rollout:,}, "
+        f"{min(rates):.0f}-{max(rates):.0f}",
         flush=True,
     )
-
-
-def breakout_vector_speed(windows: int, steps: int, num_envs: int | None) -> None:
-    """Env steps/s of `train --envs N` in the learning phase: every env's action from one
-    batched forward pass, one batch-32 update every 4 env steps (N / 4 a vector step)."""
-    from agent.config import load_config
-    from agent.device import describe_device, pick_device
-    from agent.vector_trainer import VectorTrainer
-    from game.registry import GAMES
-
-    device = pick_device("auto")
-    envs = num_envs or (32 if device.type == "cuda" else 8)
-    config = load_config("breakout", algorithm="dqn", overrides=BREAKOUT_BENCH)
-    trainer = VectorTrainer(GAMES["breakout"], config, device, envs)
-    rates = learning_phase_rates(trainer, windows, steps)
-    text = rate_text(rates, config.batch_size, config.train_frequency)
-    where = f"{envs} envs on {describe_device(device)}"
-    print(f"breakout vector learning phase, {where}: {text}", flush=True)
 
 
 def breakout_replay_memory() -> None:
@@ -235,12 +222,10 @@ def breakout_campaign_hours() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds and steps")
-    figures = [
-        "cartpole", "fruit", "breakout-pqn", "breakout-cpu", "breakout-vector", "memory", "campaign"
-    ]  # fmt: skip
+    figures = ["cartpole", "fruit", "breakout-pqn", "breakout-cpu", "memory", "campaign"]
     parser.add_argument("--only", nargs="*", default=None, choices=figures)
     parser.add_argument(
-        "--envs", type=int, help="breakout-vector: envs stepped together (8 on CPU, 32 on CUDA)"
+        "--envs", type=int, help="breakout-pqn: PQN's envs stepped together (default: 8)"
     )
     args = parser.parse_args()
     chosen = set(args.only or figures)
@@ -256,11 +241,9 @@ def main() -> None:
     if "cartpole" in chosen:
         time_to_solve("cartpole", 475, seeds, 50_000)
     if "breakout-pqn" in chosen:
-        breakout_pqn_speed(3 if args.quick else 8)
+        breakout_pqn_speed(3 if args.quick else 8, args.envs)
     if "breakout-cpu" in chosen:
         breakout_cpu_speed(*windows)
-    if "breakout-vector" in chosen:
-        breakout_vector_speed(*windows, args.envs)
 
 
 if __name__ == "__main__":

@@ -456,8 +456,8 @@ def test_the_command_line_prints_no_ale_banner(tmp_path) -> None:
     where it imports ale_py, so eval's output is only what the app says."""
     code = (
         "import sys, torch; from agent.config import load_config; "
-        "from agent.dqn import DQNLearner; from agent.checkpoint import save_checkpoint; "
-        "learner = DQNLearner((4, 84, 84), 4, load_config('breakout'), torch.device('cpu')); "
+        "from agent.pqn import PQNLearner; from agent.checkpoint import save_checkpoint; "
+        "learner = PQNLearner((4, 84, 84), 4, load_config('breakout'), torch.device('cpu')); "
         "save_checkpoint(sys.argv[1], 'breakout', learner, {'global_step': 0, 'episode': 0}, {})"
     )
     checkpoint = tmp_path / "untrained.pt"

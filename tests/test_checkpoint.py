@@ -18,6 +18,7 @@ from agent.checkpoint import (
     load_into,
     read_checkpoint,
     save_checkpoint,
+    save_for_shipping,
 )
 from agent.config import load_config
 from agent.dqn import DQNLearner
@@ -32,7 +33,7 @@ COUNTERS = {"global_step": 1234, "episode": 56, "updates": 78}
 
 def make_learner(game: str, seed: int, **overrides) -> DQNLearner:
     torch.manual_seed(seed)
-    config = load_config(game, None, {**SMALL, **overrides})
+    config = load_config(game, None, {**SMALL, **overrides}, algorithm="dqn")
     obs_shape, n_actions = SHAPES[game]
     learner = DQNLearner(obs_shape, n_actions, config, CPU)
     learner.updates = seed
@@ -107,13 +108,14 @@ def test_save_load_gives_identical_greedy_actions(game, tmp_path):
     train_a_little(saved, game)
     fresh = make_learner(game, seed=2)
     obs = random_obs(game, 256)
-    assert not np.array_equal(saved.q_values(obs), fresh.q_values(obs))
+    assert not np.array_equal(saved.policy.q_values(obs), fresh.policy.q_values(obs))
 
     path = save_checkpoint(tmp_path / f"{game}.pt", game, saved, COUNTERS, {"eval_mean": 0.5})
     payload = load_into(path, game, fresh)
 
-    np.testing.assert_array_equal(fresh.q_values(obs), saved.q_values(obs))
-    np.testing.assert_array_equal(fresh.q_values(obs).argmax(1), saved.q_values(obs).argmax(1))
+    ours, theirs = fresh.policy.q_values(obs), saved.policy.q_values(obs)
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(ours.argmax(1), theirs.argmax(1))
     assert_unchanged(fresh, snapshot(saved))  # target net and Adam moments too
     assert fresh.updates == COUNTERS["updates"]
     assert payload["counters"] == COUNTERS and payload["game"] == game
@@ -126,7 +128,7 @@ def test_save_load_gives_identical_greedy_actions(game, tmp_path):
 def test_shipping_checkpoint_is_half_precision_and_acts_the_same(game, tmp_path):
     saved = make_learner(game, seed=1)
     full = save_checkpoint(tmp_path / "full.pt", game, saved, COUNTERS)
-    ship = save_checkpoint(tmp_path / "ship.pt", game, saved, COUNTERS, for_shipping=True)
+    ship = save_for_shipping(tmp_path / "ship.pt", game, saved.online, saved.config, COUNTERS)
     payload = read_checkpoint(ship)
     floats = [v for v in payload["online"].values() if v.is_floating_point()]
     assert floats and all(v.dtype == torch.float16 for v in floats)
@@ -136,9 +138,9 @@ def test_shipping_checkpoint_is_half_precision_and_acts_the_same(game, tmp_path)
     fresh = make_learner(game, seed=2)
     load_into(ship, game, fresh)
     obs = random_obs(game, 1_000, seed=3)
-    agree = np.mean(fresh.q_values(obs).argmax(1) == saved.q_values(obs).argmax(1))
-    assert agree >= 0.99
-    # The target starts as the online net (in bf16 where the learner trains in bf16).
+    ours, theirs = fresh.policy.q_values(obs), saved.policy.q_values(obs)
+    assert np.mean(ours.argmax(1) == theirs.argmax(1)) >= 0.99
+    # The target starts as the online net (kept in bf16 where the learner trains in bf16).
     target, online = fresh.target.state_dict(), fresh.online.state_dict()
     assert all(torch.equal(target[k], online[k].to(target[k].dtype)) for k in online)
 

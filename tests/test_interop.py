@@ -16,12 +16,12 @@ import pytest
 import torch
 from torch import nn
 
+from agent.agent_files import load_policy
 from agent.checkpoint import CheckpointError
 from agent.config import load_config
 from agent.dqn import DQNLearner
 from agent.interop import read_agent_file, write_sb3_zip
 from agent.pqn import PQNLearner
-from agent.runs import load_agent
 from game.registry import GAMES
 from tests.test_cli import assert_one_line_error, call_main
 
@@ -74,16 +74,16 @@ def sb3_cartpole(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_an_sb3_cartpole_dqn_chooses_here_what_it_chooses_in_sb3(sb3_cartpole):
     model = sb3.DQN.load(sb3_cartpole, device="cpu")
-    learner, _, payload = load_agent(GAMES["cartpole"], sb3_cartpole, CPU)
+    agent = load_policy(sb3_cartpole, GAMES["cartpole"], CPU)
     obs = cartpole_observations()
-    ours = learner.q_values(obs)
+    ours = agent.policy.q_values(obs)
     np.testing.assert_allclose(ours, sb3_q_values(model, obs), rtol=1e-5, atol=1e-6)
     theirs, _ = model.predict(obs, deterministic=True)
     assert np.array_equal(ours.argmax(axis=1), theirs)
     assert len(set(theirs)) == 2  # both actions occur: the comparison can tell them apart
-    assert learner.config.hidden_sizes == (64, 64)  # SB3's default net_arch, read off the weights
-    assert payload["counters"]["global_step"] == 600
-    assert "Stable-Baselines3" in payload["info"]["source"]
+    assert agent.config.hidden_sizes == (64, 64)  # SB3's default net_arch, read off the weights
+    assert agent.counters["global_step"] == 600
+    assert "Stable-Baselines3" in agent.info["source"]
 
 
 @pytest.mark.parametrize("normalize_images", [True, False])
@@ -95,12 +95,12 @@ def test_an_sb3_breakout_cnn_gives_the_same_q_values_here(tmp_path, normalize_im
     env.close()
     path = tmp_path / "dqn-BreakoutNoFrameskip-v4.zip"
     model.save(path)
-    learner, config, _ = load_agent(GAMES["breakout"], path, CPU)
-    assert config.network == "nature_cnn"
+    agent = load_policy(path, GAMES["breakout"], CPU)
+    assert agent.config.network == "nature_cnn"
     obs = breakout_observations()
-    theirs = sb3_q_values(model, obs)
-    np.testing.assert_allclose(learner.q_values(obs), theirs, rtol=1e-4, atol=1e-5)
-    assert np.array_equal(learner.q_values(obs).argmax(1), model.predict(obs, True)[0])
+    ours, theirs = agent.policy.q_values(obs), sb3_q_values(model, obs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    assert np.array_equal(ours.argmax(1), model.predict(obs, True)[0])
 
 
 class CleanRLQNetwork(nn.Module):
@@ -142,37 +142,36 @@ def test_cleanrl_models_give_the_same_q_values_here(tmp_path):
     for game, network, obs in cases:
         path = tmp_path / f"{game}-dqn.cleanrl_model"
         torch.save(network.state_dict(), path)  # as CleanRL's scripts save their models
-        learner, _, payload = load_agent(GAMES[game], path, CPU)
+        agent = load_policy(path, GAMES[game], CPU)
         with torch.no_grad():
             theirs = network(torch.as_tensor(obs).float()).numpy()
-        np.testing.assert_allclose(learner.q_values(obs), theirs, rtol=1e-4, atol=1e-5)
-        assert "CleanRL" in payload["info"]["source"]
+        np.testing.assert_allclose(agent.policy.q_values(obs), theirs, rtol=1e-4, atol=1e-5)
+        assert "CleanRL" in agent.info["source"]
 
 
 @pytest.mark.slow
 def test_our_agents_open_in_sb3_and_choose_the_same_actions(tmp_path):
-    shipped, _, payload = load_agent(GAMES["cartpole"], Path("saves/cartpole.pt"), CPU)
+    shipped = load_policy(Path("saves/cartpole.pt"), GAMES["cartpole"], CPU)
     config = load_config(
         "breakout", algorithm="dqn", overrides={"buffer_size": 1000, "mixed_precision": False}
     )
     torch.manual_seed(2)
     cnn = DQNLearner((4, 84, 84), 4, config, CPU)
     cases = [
-        ("cartpole", shipped, cartpole_observations(), payload["counters"]),
-        ("breakout", cnn, breakout_observations(), {"global_step": 7}),
+        ("cartpole", shipped.policy, shipped.config, cartpole_observations(), shipped.counters),
+        ("breakout", cnn.policy, config, breakout_observations(), {"global_step": 7}),
     ]
-    for game, learner, obs, counters in cases:
-        path = write_sb3_zip(tmp_path / f"{game}.zip", GAMES[game], learner, counters)
+    for game, policy, agent_config, obs, counters in cases:
+        path = write_sb3_zip(tmp_path / f"{game}.zip", GAMES[game], policy, agent_config, counters)
         model = sb3.DQN.load(path, device="cpu")
         actions, _ = model.predict(obs, deterministic=True)
-        assert np.array_equal(actions, learner.q_values(obs).argmax(axis=1)), game
-        np.testing.assert_allclose(
-            sb3_q_values(model, obs), learner.q_values(obs), rtol=1e-4, atol=1e-5
-        )
+        ours = policy.q_values(obs)
+        assert np.array_equal(actions, ours.argmax(axis=1)), game
+        np.testing.assert_allclose(sb3_q_values(model, obs), ours, rtol=1e-4, atol=1e-5)
         assert model.num_timesteps == counters["global_step"]
         # And back again: the zip reads here as the agent it was written from.
         again = read_agent_file(path, GAMES[game])
-        for name, weight in learner.online.state_dict().items():
+        for name, weight in policy.network.state_dict().items():
             torch.testing.assert_close(again["online"][name], weight.float())
 
 
@@ -184,7 +183,7 @@ def test_export_format_sb3_on_the_command_line(tmp_path, capsys):
     assert code == 0, err
     model = sb3.DQN.load(out, device="cpu")
     obs = cartpole_observations(50)
-    shipped, _, _ = load_agent(GAMES["cartpole"], Path("saves/cartpole.pt"), CPU)
+    shipped = load_policy(Path("saves/cartpole.pt"), GAMES["cartpole"], CPU).policy
     assert np.array_equal(model.predict(obs, True)[0], shipped.q_values(obs).argmax(1))
 
 
@@ -195,7 +194,7 @@ def test_networks_sb3_has_not_are_refused_with_one_line(tmp_path):
     for learner, what in ((pqn, "nature_cnn_ln"), (dueling, "dueling")):
         game = GAMES["breakout" if learner is pqn else "cartpole"]
         with pytest.raises(CheckpointError, match=what) as refused:
-            write_sb3_zip(tmp_path / "x.zip", game, learner, {})
+            write_sb3_zip(tmp_path / "x.zip", game, learner.policy, learner.config, {})
         assert "\n" not in str(refused.value)
     assert not (tmp_path / "x.zip").exists()
 
@@ -248,9 +247,9 @@ def test_foreign_files_that_are_not_what_they_claim_are_refused(sb3_cartpole, tm
         assert code == 1 and message in assert_one_line_error(err), (path, err)
         assert "this ran" not in out
     # The pickled values in ``data`` are never unpickled: the weights alone are enough.
-    learner, _, _ = load_agent(GAMES["cartpole"], evil_data, CPU)
+    agent = load_policy(evil_data, GAMES["cartpole"], CPU)
     assert capsys.readouterr().out == ""
-    assert learner.config.hidden_sizes == (64, 64)
+    assert agent.config.hidden_sizes == (64, 64)
 
 
 def test_the_window_loads_an_sb3_model_and_lists_one_named_for_the_game(sb3_cartpole, tmp_path):
@@ -273,13 +272,13 @@ def test_the_window_loads_an_sb3_model_and_lists_one_named_for_the_game(sb3_cart
         assert (
             loaded.training.global_step == 600 and sb3_cartpole.name in loaded.training.agent_source
         )
+        obs = loaded.picture.obs  # what the network receives next
         session.send(Step())
         stepped = wait_for(session, lambda s: s.training.env_steps > loaded.training.env_steps)
         model = sb3.DQN.load(sb3_cartpole, device="cpu")
-        obs = session._trainer.obs[None]  # test-only peek: the observation it acted on next
-        np.testing.assert_allclose(
-            session._trainer.learner.q_values(obs), sb3_q_values(model, obs), rtol=1e-5
-        )
+        # The Q-values the window shows for that step are SB3's for that observation.
+        theirs = sb3_q_values(model, obs[None])[0]
+        np.testing.assert_allclose(stepped.decision.q_values, theirs, rtol=1e-5)
         assert len(stepped.decision.q_values) == 2
     finally:
         session.close()

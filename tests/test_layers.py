@@ -60,4 +60,4 @@ def test_the_check_sees_an_import_that_breaks_the_direction(tmp_path):
     assert any(breaks(n, FORBIDDEN["agent"]) for n in imported_modules(module))
     assert not any(breaks(n, FORBIDDEN["agent.live"]) for n in imported_modules(module))
     assert breaks("pygame.surfarray", FORBIDDEN["agent.live"])
-    assert not breaks("agent.trainer", FORBIDDEN["agent.live"])
+    assert not breaks("agent.dqn_trainer", FORBIDDEN["agent.live"])

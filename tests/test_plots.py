@@ -40,9 +40,11 @@ def test_running_mean_averages_up_to_the_window():
 def test_plot_draws_several_runs_into_a_png(tmp_path, capsys):
     a = _metrics(tmp_path / "a.metrics.csv", [0, 1, 2, 3, 4], {50: 3.5})
     b = _metrics(tmp_path / "b.metrics.csv", [4, 3, 2], {})
-    code, _, err = call_main(["plot", str(a), str(b), "--out", str(tmp_path / "c.png")], capsys)
+    out = tmp_path / "curves" / "c.png"
+    code, _, err = call_main(["plot", str(a), str(b), "--out", str(out)], capsys)
     assert code == 0, err
-    with Image.open(tmp_path / "c.png") as image:
+    assert assert_one_line_error(err) == f"wrote {out}; created folder {out.parent}"
+    with Image.open(out) as image:
         assert image.format == "PNG"
         pixels = np.asarray(image.convert("RGB"))
     assert pixels.shape[0] > 300 and pixels.shape[1] > 500
