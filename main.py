@@ -178,9 +178,29 @@ def run_record(args: argparse.Namespace, parser: ArgumentParser) -> int:
         parser.error(f"--out must name a .gif file, got {args.out}")
     device = _device(args.device, parser)
     created = _missing_folder(args.out)
+    # One --checkpoint or several (main() puts the shipped agent where none was given).
+    given = args.checkpoint
+    checkpoints: list[Path] = given if isinstance(given, list) else [given]
+    if len(checkpoints) > 1:
+        from agent.side_by_side import record_side_by_side
+
+        frames, scores = record_side_by_side(
+            GAMES[args.game],
+            checkpoints,
+            device,
+            out=args.out,
+            seed=args.seed,
+            fps=args.fps,
+            max_frames=args.max_frames,
+        )
+        shown = ", ".join(
+            f"{path.stem} {score:g}" for path, score in zip(checkpoints, scores, strict=True)
+        )
+        print(f"wrote {args.out}: {frames} frames side by side; {shown}{created}", file=sys.stderr)
+        return 0
     frames, returns = commands.record(
         GAMES[args.game],
-        args.checkpoint,
+        checkpoints[0],
         device,
         out=args.out,
         episodes=args.episodes,

@@ -215,12 +215,21 @@ def add_record(sub: Any) -> None:
     record = _command(
         sub,
         "record",
-        "write a GIF of an agent's greedy play",
+        "write a GIF of an agent's greedy play, or of several agents side by side",
         "  main.py record breakout --out breakout.gif --max-frames 600\n"
-        "  main.py record cartpole --checkpoint saves/mine/cartpole-1.pt --out cp.gif",
+        "  main.py record cartpole --checkpoint saves/mine/cartpole-1.pt --out cp.gif\n"
+        "  main.py record breakout --checkpoint saves/breakout-after-1h.pt \\\n"
+        "      --checkpoint saves/breakout-after-4h.pt --checkpoint saves/breakout.pt \\\n"
+        "      --out recordings/time-lapse.gif --max-frames 1500",
     )
     _game_argument(record, "the game to play")
-    _checkpoint_option(record)
+    record.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        help="the agent to play (default: the shipped one, saves/GAME.pt); give it two or more "
+        "times for one GIF of every agent side by side, each playing the same seed",
+    )
     record.add_argument("--out", type=Path, required=True, help="the GIF to write")
     record.add_argument("--episodes", type=int, default=1, help="whole games to record")
     record.add_argument("--fps", type=float, help="frames per second (default: the game's pace)")

@@ -77,3 +77,19 @@ def test_every_agent_plays_from_the_same_seed(tmp_path):
         left = picture[LABEL_PX:, :width]
         right = picture[LABEL_PX:, width + GAP_PX :]
         assert np.array_equal(left, right)
+
+
+def test_record_with_several_checkpoints_writes_one_side_by_side_gif(tmp_path, capsys):
+    from main import main
+
+    out = tmp_path / "lapse" / "fruit.gif"
+    argv = ["record", "fruit", "--checkpoint", str(SAVES / "fruit.pt")]
+    code = main([*argv, "--checkpoint", str(SAVES / "fruit.pt"), "--out", str(out), "--seed", "2"])
+    err = capsys.readouterr().err
+    assert code == 0 and "side by side" in err and "created folder" in err
+    pictures = _frames(out)
+    single = GAMES["fruit"].make_env(train=False)
+    single.reset(seed=2)
+    width = single.render().shape[1] * GAMES["fruit"].gif_scale
+    single.close()
+    assert pictures[0].shape[1] == 2 * width + GAP_PX  # two panes, one gap
