@@ -5,7 +5,9 @@ keeps its cards off CartPole's carts."""
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -26,6 +28,8 @@ from tests.test_app import (
 )
 from ui.app import MIN_SIZE, App
 from ui.game_view import FOOTER, HEADER
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def tick_for(app: App, seconds: float) -> None:
@@ -194,3 +198,52 @@ def test_a_gif_of_breakout_played_by_hand_samples_its_60_steps_a_second_evenly(m
     count, durations = gif_frames(gif)
     assert set(durations) == {20}  # as fast as GIF viewers go
     assert count == 1 + int((last - first) * (1000 / 60) / 20 + 1e-6)  # five frames in six steps
+
+
+@pytest.mark.slow
+def test_versus_says_what_the_round_needs_now_not_how_to_start_one(make_app, tmp_path):
+    (tmp_path / "saves").mkdir()
+    shutil.copy(ROOT / "saves" / "fruit.pt", tmp_path / "saves" / "fruit.pt")
+    app = make_app()  # Agent mode: the shipped agent loads, so Versus has nothing else to say
+    run_until(app, lambda s: s.message.text.startswith("loaded"))
+    press(app, pygame.K_v)
+    run_until(app, lambda s: s.mode is Mode.VERSUS and s.versus is not None)
+    tick(app, 2)
+    assert "Enter starts round 1" in app.arcade.message
+    press(app, pygame.K_RETURN)
+    run_until(app, lambda s: s.versus.phase == "playing")
+    tick(app, 2)
+    assert "Enter starts" not in app.arcade.message and "Round 1" in app.arcade.message
+    assert app.arcade.toggles.action.text == "Round 1 on"
+    over = run_until(app, lambda s: s.versus.phase == "over", timeout=20)
+    tick(app, 2)
+    assert app.arcade.message == f"Round {over.versus.round} is over. Enter starts the next."
+
+
+def carts_and_poles(frame: pygame.Rect) -> pygame.Rect:
+    """Where CartPole's cart and upright pole are on its frame: the pole's tip at 0.42 of the
+    height, the cart's foot at 0.79."""
+    top, bottom = frame.y + int(0.42 * frame.height), frame.y + int(0.79 * frame.height)
+    return pygame.Rect(frame.x, top, frame.width, bottom - top)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [MIN_SIZE, (1240, 760)])
+def test_versus_cards_keep_off_cartpoles_carts_with_the_agents_view_open(make_app, size):
+    app = make_app("cartpole", start_mode=Mode.VERSUS, size=size)
+    run_until(app, lambda s: s.versus is not None and s.versus.phase == "ready")
+    press(app, pygame.K_w)  # the agent's view takes a third of the width
+    versus = app.arcade.play_area.versus
+    hold(app, pygame.K_LEFT)  # the person pushes one way: their pole falls at once
+    for phase, key in (("ready", None), ("over", pygame.K_RETURN)):
+        if key is not None:
+            press(app, key)
+            run_until(app, lambda s, p=phase: s.versus.phase == p, timeout=30)
+        tick(app, 3)
+        assert versus.card is not None and len(versus.frames) == 2, phase
+        for side, frame in versus.frames.items():
+            play = carts_and_poles(frame)
+            assert not versus.card.colliderect(play), (phase, side, versus.card, play)
+            band = app.surface.subsurface(play)  # and the black cart shows there
+            assert (pygame.surfarray.array3d(band).max(axis=-1) < 30).any(), (phase, side)
+    let_go(app, pygame.K_LEFT)

@@ -240,6 +240,7 @@ class ArcadeScreen(Screen):
             if snapshot.message.serial > 0:
                 self.status.say(snapshot.message.text, error=snapshot.message.is_error)
                 desk.saves_checked = 0.0
+        self.status.refresh(snapshot)
         desk.record(snapshot)
         now = time.monotonic()
         if now - desk.saves_checked > SAVES_RESCAN_S and not self.controls.menu_open:

@@ -42,6 +42,7 @@ from ui.sessions import SessionPool
 from ui.settings import WindowSettings
 from ui.shortcuts import Act, HeldKeys, Intent
 from ui.top_bar import StatusLine
+from ui.versus_view import versus_note
 
 REPLACE_CONFIRM_S = 5.0  # seconds in which a second press lets unsaved training go
 DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
@@ -49,8 +50,7 @@ MODE_NOTES = {
     Mode.HUMAN: "Human: you play; the Q-values show what the agent would do. C: teach it.",
     Mode.AGENT: "Agent: the network plays, greedily unless you set epsilon. Arrows take over.",
     Mode.TRAIN: "Train: the agent learns live from its own play; F speeds it up.",
-    Mode.VERSUS: "Versus: you and the agent, same seed, side by side. Enter starts a round.",
-}
+}  # Versus: the note follows the match (``versus_note``)
 PERSON_PLAYS = (Mode.HUMAN, Mode.VERSUS)  # modes in which the game waits for a person
 TOGGLE_NOTES = {
     Act.AGENT_VIEW: (
@@ -266,7 +266,10 @@ class Dispatcher:
             return
         self.mode = mode
         self.session.send(SetMode(mode))
-        self._say(MODE_NOTES[mode])
+        if mode is Mode.VERSUS:
+            self.status.follow(versus_note)
+        else:
+            self._say(MODE_NOTES[mode])
         if mode in (Mode.HUMAN, Mode.VERSUS):
             self.session.send(HumanAction(self.held.action))
         self._offer_shipped()

@@ -129,6 +129,8 @@ class ToggleBar:
             can_end = playing and versus is not None and versus.human_done
             if can_end:
                 text = "End round · Enter"
+            elif playing and versus is not None:
+                text = f"Round {versus.round} on"
             self._action_intent = Act.NEXT_ROUND
             enabled = (not playing or can_end) and versus is not None
         else:

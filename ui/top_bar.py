@@ -3,6 +3,7 @@ top; the status line, the window's one-line messages, along the bottom."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygame
@@ -10,7 +11,7 @@ import pygame_gui
 from pygame_gui.core import ObjectID
 from pygame_gui.elements import UIButton
 
-from agent.live.channels import Mode
+from agent.live.channels import Mode, Snapshot
 from game.registry import GAMES
 from ui import theme
 from ui.shortcuts import Act, Intent
@@ -113,13 +114,23 @@ def draw_top_bar(surface: pygame.Surface) -> None:
 
 @dataclass
 class StatusLine:
-    """The message the status bar shows; ``error`` draws it in the warning colour."""
+    """The message the status bar shows; ``error`` draws it in the warning colour. A live
+    message (``follow``) is written anew from each snapshot until the next ``say``, so a note
+    about what to do next never outlives its moment."""
 
     text: str = "Welcome to DQN Arcade. F1 lists every key."
     error: bool = False
+    live: Callable[[Snapshot], str] | None = None
 
     def say(self, text: str, error: bool = False) -> None:
-        self.text, self.error = text, error
+        self.text, self.error, self.live = text, error, None
+
+    def follow(self, live: Callable[[Snapshot], str]) -> None:
+        self.error, self.live = False, live
+
+    def refresh(self, snapshot: Snapshot) -> None:
+        if self.live is not None:
+            self.text = self.live(snapshot)
 
 
 def draw_status_bar(

@@ -4,6 +4,8 @@ each side's catches and misses over the whole match instead of the round's score
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pygame
 
@@ -17,6 +19,19 @@ from ui.shortcuts import key_label
 
 LABEL_H = 34  # pixels above each side's frame: who plays it and its score
 FOOTER_H = 34  # pixels below: the keys
+CARD_PAD, SHORT_PAD = 14, 10  # pixels above a card's first line and below its last
+CARD_MARGIN = 6  # pixels between a card and the band of play it keeps off
+# Where a game's play lies on its frame, as shares of the frame's height, where it leaves room:
+# cards keep off it. CartPole's carts run along a track three quarters down; their poles reach
+# up to 0.4 of the frame.
+PLAY_BANDS = {"cartpole": (0.38, 0.82)}
+Line = tuple[str, str, int, theme.Colour, int]  # text, font, size, colour, pixels it takes
+WINNER_COLOURS = {
+    "human": theme.PURPLE,
+    "agent": theme.ACCENT,
+    "draw": theme.TEXT,
+    "undecided": theme.DIM,
+}
 VERDICTS = {
     "human": "You win!",
     "agent": "The agent wins",
@@ -55,6 +70,8 @@ class VersusView:
         self._human = _Pane()
         self._agent = _Pane()
         self._overlay = SaliencyOverlay()
+        self.card: pygame.Rect | None = None  # the round card last drawn, if any
+        self.frames: dict[str, pygame.Rect] = {}  # where each side's frame went, last drawn
 
     def draw(
         self,
@@ -99,13 +116,15 @@ class VersusView:
             if done and versus.phase == PLAYING:
                 # Mid-frame, where no game keeps its score: that side's game is over anyway.
                 note = "Enter: end the round" if human else "waiting for you"
-                _draw_game_over(surface, placed[side], note)
+                _draw_game_over(surface, box, placed[side], game, note)
+        self.card = None
+        frames = list(placed.values())
+        boxes = pygame.Rect(body.x, body.y + LABEL_H, body.width, body.height - LABEL_H)
         if versus.phase == READY:
-            self._draw_banner(
-                surface, body, f"Round {versus.round}", ("same seed on both sides", "Enter: start")
-            )
+            self._draw_banner(surface, boxes, frames, game, versus.round)
         elif versus.phase == OVER and versus.last_result is not None:
-            self._draw_summary(surface, body, versus.last_result, versus)
+            self._draw_summary(surface, boxes, frames, game, versus.last_result, versus)
+        self.frames = placed
         return placed
 
     def _draw_header(
@@ -172,79 +191,81 @@ class VersusView:
         if rect.right - image.get_width() > x:  # a narrow side shows its numbers first
             surface.blit(image, image.get_rect(midright=(rect.right, middle)))
 
-    @staticmethod
     def _draw_banner(
-        surface: pygame.Surface, body: pygame.Rect, title: str, lines: tuple[str, ...]
+        self,
+        surface: pygame.Surface,
+        area: pygame.Rect,
+        frames: list[pygame.Rect],
+        game: GameSpec,
+        round_number: int,
     ) -> None:
-        card = pygame.Rect(0, 0, min(body.width - 16, 360), 56 + 22 * len(lines))
-        card.center = body.center
-        theme.draw_overlay_card(surface, card, theme.ACCENT)
-        theme.draw_text(
-            surface, title, (card.centerx, card.y + 14), kind="bold", size=22, anchor="midtop"
-        )
-        for i, line in enumerate(lines):
-            theme.draw_text(
-                surface,
-                line,
-                (card.centerx, card.y + 52 + 22 * i),
-                size=14,
-                colour=theme.DIM,
-                anchor="midtop",
-            )
+        """The round that waits for Enter; in a narrow band, the short version."""
+        title: Line = (f"Round {round_number}", "bold", 22, theme.TEXT, 38)
+        full = [
+            title,
+            ("same seed on both sides", "sans", 14, theme.DIM, 22),
+            ("Enter: start", "sans", 14, theme.DIM, 20),
+        ]
+        short = [title, ("same seed · Enter: start", "sans", 14, theme.DIM, 20)]
+        self._draw_card(surface, card_place(area, frames, 360, game.key), full, short)
 
-    @staticmethod
     def _draw_summary(
-        surface: pygame.Surface, body: pygame.Rect, result: RoundResult, versus: VersusState
+        self,
+        surface: pygame.Surface,
+        area: pygame.Rect,
+        frames: list[pygame.Rect],
+        game: GameSpec,
+        result: RoundResult,
+        versus: VersusState,
     ) -> None:
-        card = pygame.Rect(0, 0, min(body.width - 16, 460), 196)
-        card.center = body.center
-        theme.draw_overlay_card(surface, card, theme.ACCENT)
-        colours = {
-            "human": theme.PURPLE,
-            "agent": theme.ACCENT,
-            "draw": theme.TEXT,
-            "undecided": theme.DIM,
-        }
-        y = card.y + 14
-        theme.draw_text(
-            surface,
-            f"Round {result.round}",
-            (card.centerx, y),
-            size=13,
-            colour=theme.DIM,
-            anchor="midtop",
-        )
-        y += 22
-        theme.draw_text(
-            surface,
-            VERDICTS[result.winner],
-            (card.centerx, y),
-            kind="bold",
-            size=28,
-            colour=colours[result.winner],
-            anchor="midtop",
-        )
-        y += 46
+        """Who won the round, by what scores, the match so far and the key for the next."""
+        place = card_place(area, frames, 460, game.key)
+        colour = WINNER_COLOURS[result.winner]
         scores = (
             f"you {theme.format_number(result.human_score)}  –  "
             f"{theme.format_number(result.agent_score)} agent"
         )
-        theme.draw_text(surface, scores, (card.centerx, y), kind="mono", size=18, anchor="midtop")
-        y += 34
         tally = versus.tally
         rounds = f"{tally.rounds} round{'s' if tally.rounds != 1 else ''}"
-        line = f"after {rounds}:  you {tally.human}  ·  agent {tally.agent}  ·  drawn {tally.draws}"
-        if theme.text_surface(line, "sans", 14, theme.TEXT).get_width() > card.width - 16:
-            line = f"you {tally.human} · agent {tally.agent} · drawn {tally.draws}"
-        theme.draw_text(surface, line, (card.centerx, y), size=14, anchor="midtop")
-        theme.draw_text(
-            surface,
-            "Enter: next round",
-            (card.centerx, card.bottom - 14),
-            size=13,
-            colour=theme.DIM,
-            anchor="midbottom",
-        )
+        counts = f"you {tally.human}  ·  agent {tally.agent}  ·  drawn {tally.draws}"
+        line = f"after {rounds}:  {counts}"
+        if theme.text_surface(line, "sans", 14, theme.TEXT).get_width() > place.width - 16:
+            line = counts
+        full: list[Line] = [
+            (f"Round {result.round}", "sans", 13, theme.DIM, 22),
+            (VERDICTS[result.winner], "bold", 28, colour, 46),
+            (scores, "mono", 18, theme.TEXT, 34),
+            (line, "sans", 14, theme.TEXT, 46),
+            ("Enter: next round", "sans", 13, theme.DIM, 20),
+        ]
+        next_round = f"{counts}  ·  Enter: next round"
+        if theme.text_surface(next_round, "sans", 13, theme.TEXT).get_width() > place.width - 16:
+            next_round = "Enter: next round"
+        short: list[Line] = [
+            (f"Round {result.round}: {VERDICTS[result.winner]}", "bold", 20, colour, 28),
+            (scores, "mono", 15, theme.TEXT, 22),
+            (next_round, "sans", 13, theme.DIM, 18),
+        ]
+        self._draw_card(surface, place, full, short)
+
+    def _draw_card(
+        self, surface: pygame.Surface, place: pygame.Rect, full: list[Line], short: list[Line]
+    ) -> None:
+        """A round card: the ``full`` lines where ``place`` has room, else the ``short`` ones
+        closer together."""
+        fits = stack_height(full, CARD_PAD) <= place.height
+        lines, pad = (full, CARD_PAD) if fits else (short, SHORT_PAD)
+        card = pygame.Rect(0, 0, place.width, min(stack_height(lines, pad), place.height))
+        card.center = place.center
+        self.card = card
+        theme.draw_overlay_card(surface, card, theme.ACCENT)
+        y = card.y + pad
+        for text, kind, size, colour, height in lines:
+            where = (card.centerx, y)
+            theme.draw_text(
+                surface, text, where, kind=kind, size=size, colour=colour, anchor="midtop"
+            )
+            y += height
 
     @staticmethod
     def _draw_footer(
@@ -273,6 +294,48 @@ class VersusView:
             surface.blit(image, image.get_rect(midright=(rect.right, rect.centery)))
 
 
+def versus_note(snapshot: Snapshot) -> str:
+    """The status line in Versus: what the match needs from the person now."""
+    versus = snapshot.versus
+    intro = "Versus: you and the agent, same seed, side by side."
+    if versus is None:
+        return intro
+    if versus.left_is_agent:
+        intro = f"Versus: {versus.left_name} against {versus.right_name}, same seed, side by side."
+    if versus.phase == READY:
+        return f"{intro} Enter starts round {versus.round}."
+    if versus.phase == PLAYING and versus.human_done and not versus.left_is_agent:
+        return f"Round {versus.round}: your game is over. Enter ends the round, or watch the agent."
+    if versus.phase == PLAYING:
+        return f"Round {versus.round} on: it ends when both games do."
+    return f"Round {versus.round} is over. Enter starts the next."
+
+
+def stack_height(lines: list[Line], pad: int) -> int:
+    """Pixels a card of ``lines`` takes, with ``pad`` above and below them."""
+    return 2 * pad + sum(height for *_, height in lines)
+
+
+def card_place(
+    area: pygame.Rect, frames: list[pygame.Rect], width: int, game_key: str
+) -> pygame.Rect:
+    """Where a card at most ``width`` wide may go over ``area``: all of it (the card is
+    centred), or, for a game whose play lies in a band across its ``frames``, the larger
+    free part of ``area`` above or below that band."""
+    place = area.inflate(-2 * CARD_MARGIN, -2 * CARD_MARGIN)
+    place.width = min(place.width, width)
+    place.centerx = area.centerx
+    band = PLAY_BANDS.get(game_key)
+    if band is None or not frames:
+        return place
+    top = min(frame.y + int(frame.height * band[0]) for frame in frames) - CARD_MARGIN
+    bottom = max(frame.y + math.ceil(frame.height * band[1]) for frame in frames) + CARD_MARGIN
+    above, below = max(0, top - place.y), max(0, place.bottom - bottom)
+    if above >= below:
+        return pygame.Rect(place.x, top - above, place.width, above)
+    return pygame.Rect(place.x, bottom, place.width, below)
+
+
 def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple[str, str]]:
     """What a side's label shows: fruit catch's catches and misses over the match (a round is
     one fruit), other games the round's score."""
@@ -283,9 +346,12 @@ def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple
     return [("score", theme.format_number(score))]
 
 
-def _draw_game_over(surface: pygame.Surface, frame: pygame.Rect, note: str) -> None:
-    """GAME OVER and what happens next, in the middle of a side's frame."""
-    card = pygame.Rect(0, 0, min(frame.width - 8, 220), 58)
-    card.center = frame.center
+def _draw_game_over(
+    surface: pygame.Surface, box: pygame.Rect, frame: pygame.Rect, game: GameSpec, note: str
+) -> None:
+    """GAME OVER and what happens next, over a side's frame (in ``box``), off its play."""
+    place = card_place(box, [frame], min(frame.width - 8, 220), game.key)
+    card = pygame.Rect(0, 0, place.width, min(58, place.height))
+    card.center = place.center
     theme.draw_overlay_card(surface, card, theme.ACCENT)
     theme.draw_notice(surface, card, ("GAME OVER", 16, theme.ORANGE), (note, 13))
