@@ -215,8 +215,12 @@ def test_the_stats_say_when_an_agent_keeps_no_replay_memory(surface, monkeypatch
 
     monkeypatch.setattr(theme, "draw_text", record)
     area = pygame.Rect(0, 0, 800, 120)
-    StatsPanel().draw(surface, area, snapshot(replay_capacity=0))  # PQN
+    StatsPanel().draw(surface, area, snapshot(has_replay=False, learner="pqn"))
     assert "none (PQN)" in written
     written.clear()
-    StatsPanel().draw(surface, area, snapshot(replay_size=5, replay_capacity=10))
+    training = dict(replay_size=5, replay_capacity=10)
+    StatsPanel().draw(surface, area, snapshot(**training, trainer_ready=True))
     assert "5 / 10" in written and "none (PQN)" not in written
+    written.clear()
+    StatsPanel().draw(surface, area, snapshot(**training))  # a DQN agent that only plays yet
+    assert "5 / 10" not in written and "none (PQN)" not in written

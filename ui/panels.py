@@ -179,11 +179,14 @@ class StatsPanel:
 
     def draw(self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot) -> None:
         inner = theme.draw_card(surface, rect, "Live stats")
+        training = snapshot.training
         # Compact, so a full memory ("250k / 250k") never runs into its label.
-        size, capacity = snapshot.training.replay_size, snapshot.training.replay_capacity
-        fill = f"{theme.format_count(size)} / {theme.format_count(capacity)}"
-        if capacity == 0:
-            fill = "none (PQN)"  # it learns from its rollouts, keeping no replay memory
+        fill = f"{theme.format_count(training.replay_size)} / "
+        fill += theme.format_count(training.replay_capacity)
+        if not training.has_replay:  # it learns from its rollouts, keeping no replay memory
+            fill = f"none ({training.learner.upper()})"
+        elif not training.trainer_ready:
+            fill = "-"  # nothing trains the agent yet, so it has no memory yet either
         cells = (
             ("step", theme.format_number(snapshot.training.global_step)),
             ("episode", theme.format_number(snapshot.training.episode)),
