@@ -210,15 +210,13 @@ def draw_state_bars(
         tip = track.centerx + int(share * half)  # a tick at the value: visible even near zero
         pygame.draw.line(surface, colour, (tip, track.y - 2), (tip, track.bottom + 1), 3)
         if saliency is not None and i < len(saliency) and not compact:
-            theme.draw_text(
-                surface,
-                f"saliency {float(saliency[i]):.2f}",
-                (row.right - 6, row.y + 3),
-                kind="mono",
-                size=11,
-                colour=theme.TEXT,
-                anchor="topright",
-            )
+            # Right of the name, as much as fits: a narrow card keeps the number only.
+            name_w = theme.text_surface(name, "sans", name_size, theme.TEXT).get_width()
+            for label in (f"saliency {float(saliency[i]):.2f}", f"{float(saliency[i]):.2f}"):
+                image = theme.text_surface(label, "mono", 11, theme.TEXT)
+                if row.right - 6 - image.get_width() >= row.x + 6 + name_w + 8:
+                    surface.blit(image, image.get_rect(topright=(row.right - 6, row.y + 3)))
+                    break
         text = f"{value:+.3f} {unit}".rstrip()
         theme.draw_text(
             surface,

@@ -115,8 +115,8 @@ class VersusView:
                 self._overlay.draw(surface, placed[side], snapshot.picture.saliency)
             if done and versus.phase == PLAYING:
                 # Mid-frame, where no game keeps its score: that side's game is over anyway.
-                note = "Enter: end the round" if human else "waiting for you"
-                _draw_game_over(surface, box, placed[side], game, note)
+                notes = ("Enter: end the round", "Enter: end it") if human else ("waiting for you",)
+                _draw_game_over(surface, box, placed[side], game, notes)
         self.card = None
         frames = list(placed.values())
         boxes = pygame.Rect(body.x, body.y + LABEL_H, body.width, body.height - LABEL_H)
@@ -347,11 +347,18 @@ def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple
 
 
 def _draw_game_over(
-    surface: pygame.Surface, box: pygame.Rect, frame: pygame.Rect, game: GameSpec, note: str
+    surface: pygame.Surface,
+    box: pygame.Rect,
+    frame: pygame.Rect,
+    game: GameSpec,
+    notes: tuple[str, ...],
 ) -> None:
-    """GAME OVER and what happens next, over a side's frame (in ``box``), off its play."""
+    """GAME OVER and what happens next (the first of ``notes`` that fits), over a side's
+    frame (in ``box``), off its play."""
     place = card_place(box, [frame], min(frame.width - 8, 220), game.key)
     card = pygame.Rect(0, 0, place.width, min(58, place.height))
     card.center = place.center
+    widths = [theme.text_surface(note, "sans", 13, theme.DIM).get_width() for note in notes]
+    note = next((n for n, w in zip(notes, widths, strict=True) if w <= card.width - 8), notes[-1])
     theme.draw_overlay_card(surface, card, theme.ACCENT)
     theme.draw_notice(surface, card, ("GAME OVER", 16, theme.ORANGE), (note, 13))
