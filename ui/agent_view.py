@@ -54,14 +54,12 @@ class AgentView:
         if obs is None:
             theme.draw_text(surface, "waiting...", inner.center, colour=theme.DIM, anchor="center")
             return
-        shape = " x ".join(str(n) for n in obs.shape)
+        shape = f"{' x '.join(str(n) for n in obs.shape)} {obs.dtype}"
+        text = f"{shape}: the network's input"
+        if theme.text_surface(text, "mono", 11, theme.DIM).get_width() > inner.width:
+            text = shape  # a narrow card: the shape alone
         caption = theme.draw_text(
-            surface,
-            f"{shape} {obs.dtype}: the network's input",
-            inner.topleft,
-            kind="mono",
-            size=11,
-            colour=theme.DIM,
+            surface, text, inner.topleft, kind="mono", size=11, colour=theme.DIM
         )
         body = pygame.Rect(
             inner.x, caption.bottom + 8, inner.width, inner.bottom - caption.bottom - 8

@@ -34,6 +34,7 @@ from ui.toggles import ToggleBar
 from ui.top_bar import StatusLine, TopBar, draw_status_bar, draw_top_bar
 
 SAVES_RESCAN_S = 2.0  # seconds between looks at the saves folder
+REC_FULL_W = 560  # pixels: a narrower game view shows the recording's badge short
 
 
 class ArcadeScreen(Screen):
@@ -305,6 +306,8 @@ class ArcadeScreen(Screen):
         if desk.recording is not None:
             view = self.rects["view"]
             text = f"REC  {desk.recording.frames} frames · own pace"
+            if view.width < REC_FULL_W:  # clear of the keys along the view's foot
+                text = f"REC  {desk.recording.frames}"
             theme.draw_pill(
                 surface,
                 text,
