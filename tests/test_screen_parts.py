@@ -224,3 +224,20 @@ def test_the_stats_say_when_an_agent_keeps_no_replay_memory(surface, monkeypatch
     written.clear()
     StatsPanel().draw(surface, area, snapshot(**training))  # a DQN agent that only plays yet
     assert "5 / 10" not in written and "none (PQN)" not in written
+
+
+@pytest.mark.parametrize("width", [302, 552])
+def test_a_persons_keys_fit_the_foot_of_a_narrow_view(surface, monkeypatch, width):
+    shown: dict[str, pygame.Rect] = {}
+    draw_text = theme.draw_text
+
+    def record(target, text, *args, **kwargs):
+        shown[text] = draw_text(target, text, *args, **kwargs)
+        return shown[text]
+
+    monkeypatch.setattr(theme, "draw_text", record)
+    rect = pygame.Rect(12, 56, width, 500)
+    shot = snapshot("breakout", mode=Mode.HUMAN, frame=np.full((210, 160, 3), 90, np.uint8))
+    GameView().draw(surface, rect, shot, GAMES["breakout"])
+    for move in GAMES["breakout"].action_names[1:]:  # FIRE, RIGHT, LEFT: every move is named
+        assert move in shown and shown[move].right <= rect.right - theme.PAD, (move, width)

@@ -185,8 +185,11 @@ class GameView:
                 surface.blit(image, image.get_rect(midleft=(x, middle)))
                 x += image.get_width() + 24
             return
+        groups = _keys_by_action(game)
+        if _moves_width(game, groups) > rect.width:  # a narrow view: one key a move
+            groups = {action: keys[:1] for action, keys in groups.items()}
         x = rect.x
-        for action, keys in _keys_by_action(game).items():
+        for action, keys in groups.items():
             for name in keys:
                 x = _key_cap(surface, key_label(name), (x, middle)).right + 4
             shown = theme.draw_text(
@@ -212,7 +215,9 @@ class GameView:
                     break
             surface.blit(image, image.get_rect(midleft=(x, middle)))
             return
-        theme.draw_text(surface, idle, (x, middle), size=13, colour=theme.FAINT, anchor="midleft")
+        image = theme.text_surface(idle, "sans", 13, theme.FAINT)
+        if x + image.get_width() <= rect.right:
+            surface.blit(image, image.get_rect(midleft=(x, middle)))
 
 
 def _right_width(pills: list[tuple[str, theme.Colour]], pace: str | None) -> int:
@@ -248,10 +253,26 @@ def _keys_by_action(game: GameSpec) -> dict[int, list[str]]:
     return dict(sorted(grouped.items()))
 
 
+def _moves_width(game: GameSpec, groups: dict[int, list[str]]) -> int:
+    """Pixels a person's keys and the moves they make take along the footer."""
+    width = 0
+    for action, keys in groups.items():
+        width += sum(_cap_rect(key_label(name)).width + 4 for name in keys)
+        name_w = theme.text_surface(game.action_names[action], "sans", 13, theme.DIM).get_width()
+        width += 2 + name_w + 18
+    return width - 18
+
+
+def _cap_rect(label: str) -> pygame.Rect:
+    """A key cap's size: its label with room around, never narrower than tall."""
+    rect = theme.text_surface(label, "mono", 13, theme.TEXT).get_rect().inflate(12, 6)
+    rect.width = max(rect.width, rect.height)
+    return rect
+
+
 def _key_cap(surface: pygame.Surface, label: str, midleft: tuple[int, int]) -> pygame.Rect:
     image = theme.text_surface(label, "mono", 13, theme.TEXT)
-    rect = image.get_rect().inflate(12, 6)
-    rect.width = max(rect.width, rect.height)
+    rect = _cap_rect(label)
     rect.midleft = midleft
     pygame.draw.rect(surface, theme.BAR_IDLE, rect, border_radius=5)
     pygame.draw.rect(surface, theme.FAINT, rect, width=1, border_radius=5)
