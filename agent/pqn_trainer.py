@@ -51,14 +51,18 @@ class PQNTrainer(Counting):
         config: AgentConfig,
         device: torch.device,
         seed: int = 0,
+        env_threads: int | None = None,
     ) -> None:
+        """``env_threads``: threads that step the games (default: as many as torch uses)."""
         if game.make_train_vector is None:
             raise ValueError(f"{game.title} has no vector env to train PQN from")
         self.game, self.config = game, config
         self.num_envs = config.pqn.num_envs
         self._start_counting(seed, device)
-        # The games step on as many threads as torch uses: a run given one core keeps to it.
-        self.envs = game.make_train_vector(self.num_envs, num_threads=torch.get_num_threads())
+        # By default the games step on as many threads as torch uses: a run given one core
+        # keeps to it.
+        threads = env_threads or torch.get_num_threads()
+        self.envs = game.make_train_vector(self.num_envs, num_threads=threads)
         obs_space, n_actions = agent_spaces(
             self.envs.single_observation_space, self.envs.single_action_space
         )
