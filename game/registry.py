@@ -33,18 +33,18 @@ class GameSpec:
     title: str
     env_id: str
     action_names: tuple[str, ...]
-    network: str
     agent_fps: float
     human_fps: float
     keymap: dict[str, int]
     idle_action: int | None
     make: Callable[..., gym.Env] = field(repr=False)
+    # The score that counts as solving the game (a live race's finish line: agent/live/race.py).
     solved_score: float
     # A native vector version, where the game has one: evaluation then steps all its
     # episodes in one numpy call (CartPole: ~40 us for 10 episodes instead of ~200 us). It takes
     # the number of envs and the same keyword arguments as ``make_env``.
     make_vector: Callable[..., gym.vector.VectorEnv] | None = field(default=None, repr=False)
-    # A vector version for training (`train --envs N`), with the training aids of
+    # A vector version for training (PQN's envs), with the training aids of
     # ``make_env(train=True)``, autoreset NEXT_STEP and ``info["game_over"]``; its observations
     # must match ``make_env``'s, which plays and evaluates the agent it trains. It takes the
     # number of envs and, optionally, ``num_threads`` to step them on (0: the machine's cores).
@@ -109,7 +109,6 @@ GAMES: dict[str, GameSpec] = {
         title="Fruit catch",
         env_id=FRUIT_CATCH_ID,
         action_names=("LEFT", "STAY", "RIGHT"),
-        network="fruit_conv",
         agent_fps=8.0,
         human_fps=5.0,
         keymap={"left": 0, "a": 0, "right": 2, "d": 2},
@@ -125,7 +124,6 @@ GAMES: dict[str, GameSpec] = {
         title="CartPole",
         env_id="CartPole-v1",
         action_names=("PUSH LEFT", "PUSH RIGHT"),
-        network="mlp",
         agent_fps=50.0,
         human_fps=50.0,
         keymap={"left": 0, "a": 0, "right": 1, "d": 1},
@@ -142,7 +140,6 @@ GAMES: dict[str, GameSpec] = {
         title="Breakout",
         env_id="ALE/Breakout-v5",
         action_names=("NOOP", "FIRE", "RIGHT", "LEFT"),
-        network="nature_cnn_ln",  # PQN's; DQN's config (breakout_dqn.yaml) says nature_cnn
         agent_fps=15.0,
         human_fps=60.0,
         keymap={"space": 1, "up": 1, "right": 2, "d": 2, "left": 3, "a": 3},
