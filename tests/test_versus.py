@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from agent.config import load_config
+from agent.evaluation import make_game_env
 from agent.live.play import human_steps_per_agent_step
 from agent.live.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, Tally, VersusMatch
-from agent.trainer import make_game_env
 from game.registry import GAMES
 
 LEFT, STAY, RIGHT = 0, 1, 2
