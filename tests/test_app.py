@@ -200,6 +200,8 @@ def test_save_writes_a_loadable_file_and_load_restores_it(make_app, tmp_path: Pa
     tick(app, 3)
     assert app.arcade.controls.selected_save() == path  # the list was refreshed
     click(app, app.arcade.controls.load.rect.center)
+    assert app.arcade.replace_dialog is not None  # 20 steps learned since the save: asked
+    press(app, pygame.K_d)
     loaded = run_until(app, lambda s: s.message.text.startswith("loaded"))
     assert loaded.training.global_step == saved.training.global_step
 

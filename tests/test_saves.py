@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from ui.saves import checkpoint_path, display_name, list_checkpoints
 
@@ -39,3 +41,14 @@ def test_time_lapse_stages_are_named_by_the_training_they_took(tmp_path):
         "Breakout after 30 min of CPU training"
     )
     assert display_name(tmp_path / "mine" / "breakout-my-run.pt") == "breakout-my-run.pt"
+
+
+def test_the_shipped_agent_is_named_with_the_training_its_file_records(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    shutil.copy(root / "saves" / "fruit.pt", tmp_path / "fruit.pt")  # 24 s on a CPU, it says
+    assert display_name(tmp_path / "fruit.pt") == "Shipped agent, 24 s of CPU training"
+    (tmp_path / "cartpole.pt").write_bytes(b"x")  # unreadable: the name alone
+    assert display_name(tmp_path / "cartpole.pt") == "Shipped agent"
+    (tmp_path / "mine").mkdir()
+    shutil.copy(root / "saves" / "fruit.pt", tmp_path / "mine" / "fruit.pt")  # a user's own
+    assert display_name(tmp_path / "mine" / "fruit.pt") == "fruit.pt"

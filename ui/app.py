@@ -3,6 +3,9 @@
 The loop stays on the main thread (macOS requires it) and only draws and forwards input; the
 trainers run on their sessions' threads. ``App.tick()`` is one pass of the loop (events, update,
 draw), so tests and benchmarks can drive the window without entering ``run()``.
+
+A SIGTERM (``kill``, a logout) cannot be asked about: ``run()`` keeps every agent's unsaved
+training in ``saves/mine/``, says where in one line and exits 0; a second SIGTERM exits at once.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import time
 import warnings
@@ -27,8 +31,9 @@ from agent.live.human_play import TAKEOVER_IDLE_S
 from ui.arcade import ArcadeScreen
 from ui.help import HelpScreen
 from ui.layout import MIN_LAYOUT
+from ui.saves import USER_FOLDER
 from ui.screen import Screen
-from ui.sessions import SessionPool
+from ui.sessions import KEEP_WAIT_S, SessionPool
 from ui.settings import WindowSettings, load_settings, save_settings, settings_path
 from ui.shortcuts import Act, Intent
 from ui.theme import ROOT, THEME_PATH, clear_caches
@@ -41,6 +46,7 @@ FPS_CAP = 60  # frames per second the window draws at most
 MAX_DT_S = 0.25  # a longer frame (window dragged, machine busy) counts as this long
 FRAME_HISTORY = 4096  # frame times kept for the benchmark
 HEADLESS_DRIVERS = ("offscreen", "dummy")  # fine when asked for (tests), not as a fallback
+TERMINATED_AGAIN = 128 + signal.SIGTERM  # exit status of a second SIGTERM: at once, unsaved
 
 
 class PointerManager(pygame_gui.UIManager):
@@ -104,7 +110,12 @@ class App:
         self.fps_cap = fps_cap
         self.clock = pygame.time.Clock()
         self.manager = PointerManager(self.surface.get_size(), str(THEME_PATH))
-        self.pool = SessionPool(torch_device, overrides, takeover_idle_s=takeover_idle_s)
+        self.pool = SessionPool(
+            torch_device,
+            overrides,
+            takeover_idle_s=takeover_idle_s,
+            keep_dir=Path(saves_dir) / USER_FOLDER,
+        )
         self.screens: dict[str, Screen] = {
             "arcade": ArcadeScreen(
                 self.manager,
@@ -126,6 +137,7 @@ class App:
         self.frame_times: deque[float] = deque(maxlen=FRAME_HISTORY)
         self._last_tick = time.perf_counter()
         self._closed = False
+        self.terminated = False  # a SIGTERM came: the loop ends without asking
 
     @property
     def screen(self) -> Screen:
@@ -196,14 +208,33 @@ class App:
     def run(self) -> int:
         """The blocking loop; returns the exit code."""
         code = 0
+        previous = _handle_sigterm(self._on_sigterm)
         try:
-            while self.tick():
+            while not self.terminated and self.tick():
                 self.clock.tick(self.fps_cap)
+            if self.terminated:
+                self._keep_unsaved()
         except KeyboardInterrupt:
             code = 130
         finally:
             self.close()
+            _handle_sigterm(signal.SIG_DFL if previous is None else previous)
         return code
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        """SIGTERM: the loop ends after this pass, keeping unsaved training; a second one,
+        while that runs, ends the process at once."""
+        if self.terminated:
+            os._exit(TERMINATED_AGAIN)
+        self.terminated = True
+
+    def _keep_unsaved(self) -> None:
+        """On the way out without a person to ask: every agent's unsaved training is kept, and
+        one line on stderr says where (or that there was none)."""
+        self.arcade.dispatcher.stop_recording()
+        kept = self.pool.keep_all_and_close(KEEP_WAIT_S)
+        said = "; ".join(kept) if kept else "no unsaved training to keep"
+        print(f"dqn-arcade: quitting on SIGTERM: {said}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Close the window at once, then stop the trainers; nothing is saved."""
@@ -220,6 +251,16 @@ class App:
         clear_caches()
         pygame.quit()
         torch.set_num_threads(self._torch_threads)
+
+
+def _handle_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM in place of SDL's (which turns it into a close-window
+    event, and so into the quit dialog); returns the one it replaces. Only the main thread may
+    (a window driven from another thread keeps SDL's)."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, TypeError):
+        return None
 
 
 def _display_window() -> pygame.Window:

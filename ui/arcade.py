@@ -4,7 +4,8 @@ Every key and widget becomes an ``Intent``, which ``ui.dispatch`` turns into ses
 the screen reads each session only through its latest ``Snapshot``. Game keys play in Human and
 Versus mode and take the agent's game over in Agent and Train mode. Esc closes what is open
 (a focused text box, an open list) and only then asks to quit, which asks once more when an
-agent has unsaved training (``ui.quitting``).
+agent has unsaved training (``ui.quitting``); the same question comes before Load, a dropped
+file, New agent or Shipped agent replaces such an agent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pygame
 import pygame_gui
 
-from agent.live.channels import HumanAction, Load, Mode, SetEpsilon, Snapshot
+from agent.live.channels import HumanAction, Mode, SetEpsilon, Snapshot
 from ui import theme
 from ui.controls import ControlPanel
 from ui.dispatch import Dispatcher
@@ -24,7 +25,7 @@ from ui.gamepad import JOYSTICK_EVENTS, Gamepads
 from ui.layout import arcade_layout
 from ui.panels import LearningCurve, QValuePanel, StatsPanel
 from ui.play_area import PlayArea
-from ui.quitting import QuitGuard
+from ui.quitting import QuitDialog, QuitGuard
 from ui.saves import default_name, list_checkpoints
 from ui.screen import Screen
 from ui.sessions import SessionPool
@@ -69,6 +70,7 @@ class ArcadeScreen(Screen):
         self.curve = LearningCurve()
         self.toggles = ToggleBar(manager)
         self.guard = QuitGuard(manager)
+        self.replace_dialog: QuitDialog | None = None  # asks before unsaved training is replaced
         self.pads = Gamepads()
         self.dispatcher = Dispatcher(
             pool,
@@ -97,6 +99,16 @@ class ArcadeScreen(Screen):
         """The status bar's message."""
         return self.status.text
 
+    @property
+    def status_text(self) -> str:
+        """What the status bar shows: what the session is busy with while it is, why a toggle
+        under the pointer is off, else the message."""
+        busy = self.snapshot.busy
+        if busy:
+            return f"busy: {busy}..."
+        pointer = getattr(self.manager, "pointer", (-1, -1))
+        return self.toggles.note_at(pointer) or self.status.text
+
     def perform(self, intent: Intent) -> None:
         """Do what the user asked, whether by key or by widget."""
         match intent.act:
@@ -113,6 +125,9 @@ class ArcadeScreen(Screen):
     def handle_event(self, event: pygame.event.Event) -> None:
         if self.guard.asking:
             self._answer_quit(event)
+            return
+        if self.replace_dialog is not None:
+            self._answer_replacement(event)
             return
         if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             self._escape()
@@ -134,7 +149,7 @@ class ArcadeScreen(Screen):
         elif event.type in JOYSTICK_EVENTS:
             self._pad(event)
         elif event.type == pygame.DROPFILE:  # a checkpoint, SB3 zip or CleanRL model
-            self.dispatcher.session.send(Load(Path(event.file)))
+            self.dispatcher.load_file(Path(event.file))
         else:
             intent = (
                 self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)
@@ -177,6 +192,8 @@ class ArcadeScreen(Screen):
         self._request_quit()
 
     def _request_quit(self) -> None:
+        if self.replace_dialog is not None:  # the window's close button: that question goes
+            self._close_replacement("cancel")
         if self.guard.may_quit(self.pool.sessions, self.size):
             self.quit = True
         elif self.guard.asking:
@@ -197,6 +214,35 @@ class ArcadeScreen(Screen):
                 self.dispatcher.resume_after_overlay()
                 self.status.say("Still here: nothing was saved or lost.")
 
+    def _ask_replacement(self) -> None:
+        """The agent asked for would replace one with unsaved training: ask first."""
+        asked = self.dispatcher.replacement
+        if asked is None or self.replace_dialog is not None:
+            return
+        self.replace_dialog = QuitDialog(
+            self.manager,
+            self.size,
+            {asked.game: asked.unsaved},
+            title=f"Replace it with {asked.label}?",
+            note=f"Discard replaces it, keeping a copy in {self.dispatcher.keep_folder()}",
+        )
+        self.dispatcher.pause_for_overlay()
+
+    def _answer_replacement(self, event: pygame.event.Event) -> None:
+        """While the question is open it has the keyboard and the mouse, as the quit dialog."""
+        self.manager.process_events(event)
+        if event.type in (pygame.KEYUP, pygame.WINDOWFOCUSLOST):
+            self._let_go(event)
+        if self.replace_dialog is not None and (answer := self.replace_dialog.answer(event)):
+            self._close_replacement(answer)
+
+    def _close_replacement(self, answer: str) -> None:
+        if self.replace_dialog is not None:
+            self.replace_dialog.kill()
+            self.replace_dialog = None
+        self.dispatcher.answer_replacement(answer)
+        self.dispatcher.resume_after_overlay()
+
     def startup(self, persist: dict[str, Any]) -> None:
         """Back on top (an overlay closed): a game paused for the overlay goes on."""
         super().startup(persist)
@@ -210,6 +256,9 @@ class ArcadeScreen(Screen):
         """The window is closing: finish a recording in progress."""
         self.dispatcher.stop_recording()
         self.guard.close()
+        if self.replace_dialog is not None:
+            self.replace_dialog.kill()
+            self.replace_dialog = None
         self.top.kill()
         self.controls.kill()
         self.toggles.kill()
@@ -229,6 +278,7 @@ class ArcadeScreen(Screen):
         snapshot = desk.session.snapshot()
         self.snapshot = snapshot
         desk.here.board.observe(snapshot, dt)
+        self._ask_replacement()
         if self.guard.saving:
             saved, failure = self.guard.poll(self.pool.sessions)
             if saved:
@@ -319,7 +369,7 @@ class ArcadeScreen(Screen):
         self.controls.draw(surface, snapshot)
         self.stats.draw(surface, self.rects["stats"], snapshot)
         self.curve.draw(surface, self.rects["curve"], snapshot)
-        colour = theme.ORANGE if self.status.error else theme.TEXT
+        colour = theme.ORANGE if self.status.error and not snapshot.busy else theme.TEXT
         right = f"{self.fps:4.0f} fps   F1 help   Esc quit"
-        draw_status_bar(surface, self.status.text, colour, right)
+        draw_status_bar(surface, self.status_text, colour, right)
         self.manager.draw_ui(surface)

@@ -7,7 +7,6 @@ the screen turns events into intents, lays out and draws.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from game.registry import GAMES, GameSpec
 from ui.controls import SPEEDS, ControlPanel
 from ui.game_view import speed_label
 from ui.recorder import GifCapture, own_pace, recording_path
-from ui.saves import checkpoint_path, default_name
+from ui.saves import USER_FOLDER, checkpoint_path, default_name, display_name
 from ui.scoreboard import Scoreboard
 from ui.sessions import SessionPool
 from ui.settings import WindowSettings
@@ -44,7 +43,6 @@ from ui.shortcuts import Act, HeldKeys, Intent
 from ui.top_bar import StatusLine
 from ui.versus_view import versus_note
 
-REPLACE_CONFIRM_S = 5.0  # seconds in which a second press lets unsaved training go
 DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
 MODE_NOTES = {
     Mode.HUMAN: "Human: you play; the Q-values show what the agent would do. C: teach it.",
@@ -62,6 +60,20 @@ TOGGLE_NOTES = {
         "Saliency overlay off.",
     ),
 }
+
+
+NO_DEMO_SHARE = "PQN has no replay memory: it learns your steps in its rollouts"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An agent asked for in place of one that learned since it was last saved: sent once the
+    person answers the question (Save / Discard / Cancel)."""
+
+    command: Load | NewAgent
+    game: str
+    unsaved: int  # the current agent's updates not saved
+    label: str  # what would replace it ("a new agent", "Shipped agent, 7 h of CPU training")
 
 
 @dataclass
@@ -112,7 +124,7 @@ class Dispatcher:
         self.recording: GifCapture | None = None
         self.games = {key: GameRecord(Scoreboard(spec)) for key, spec in GAMES.items()}
         self.saves_checked = 0.0  # when the saves folder was last looked at; 0: look again
-        self._replace_asked: tuple[Act, str, float] | None = None  # button, game, until when
+        self.replacement: Replacement | None = None  # waiting for the person's answer
         self._overlay_paused: TrainingSession | None = None  # paused while an overlay is open
 
     # -- sessions -----------------------------------------------------------------------------
@@ -149,7 +161,7 @@ class Dispatcher:
         self.here.shipped_offered = True
         shipped = self.saves_dir / f"{self.game_key}.pt"
         if shipped.is_file():
-            self.session.send(Load(shipped, if_fresh=True))
+            self.session.send(Load(shipped, if_fresh=True, label=display_name(shipped)))
         else:
             self._say(f"No trained {self.game.title} agent shipped yet: press T to train one.")
 
@@ -199,11 +211,10 @@ class Dispatcher:
                 self._save()
             case Act.LOAD:
                 self._load()
-            case Act.NEW_AGENT | Act.SHIPPED_AGENT if self._let_go_of_training(act):
-                if act is Act.NEW_AGENT:
-                    session.send(NewAgent())
-                else:
-                    self._load_shipped()
+            case Act.NEW_AGENT:
+                self._replace(NewAgent(), "a new agent")
+            case Act.SHIPPED_AGENT:
+                self._load_shipped()
             case Act.RECORD:
                 self._toggle_recording()
             case Act.RECORD_Q:
@@ -230,12 +241,19 @@ class Dispatcher:
         if not self.teach:
             self._say("Teach off: Human mode plays a game of your own again.")
         elif self.mode is Mode.HUMAN:
-            self._say("Teach on: you play the agent's own game; each move is a demonstration.")
+            learns = "each move is a demonstration"
+            if not self.session.snapshot().training.has_replay:
+                learns = "it learns each of your steps in its rollouts"
+            self._say(f"Teach on: you play the agent's own game; {learns}.")
         else:
             self._say("Teach on: press H and play; takeovers in Train always teach.")
 
     def _toggle_demo_share(self, session: TrainingSession) -> None:
-        share = 0.0 if session.snapshot().training.demo_fraction > 0 else DEMO_SHARE
+        training = session.snapshot().training
+        if not training.demo_fraction_applies:
+            self._say(f"No demo share: {NO_DEMO_SHARE}.", error=True)
+            return
+        share = 0.0 if training.demo_fraction > 0 else DEMO_SHARE
         session.send(SetDemoFraction(share))
         self._say(
             f"Demonstrations make up {share:.0%} of each training batch while any are stored."
@@ -256,9 +274,9 @@ class Dispatcher:
         self.held.clear()
         self.game_key = key
         if key in self.pool.sessions:
-            self._say(f"{self.game.title}: the agent and its memory carry on where they left off.")
-        else:
-            self._say(f"{self.game.title}: a fresh agent with an empty memory.")
+            self._say(f"{self.game.title}: the agent carries on where it left off.")
+        else:  # the status bar shows what it is busy with; the session says which agent plays
+            self._say(f"{self.game.title}: starting.")
         self.activate(key)
 
     def _set_mode(self, mode: Mode) -> None:
@@ -289,31 +307,53 @@ class Dispatcher:
         if path is None:
             self._say(f"No {self.game.title} checkpoints in {self.saves_dir} to load.", error=True)
             return
-        self.session.send(Load(path))
+        label = self.controls.selected_name() or display_name(path)
+        self._replace(Load(path, label=label), label)
 
-    def _let_go_of_training(self, act: Act) -> bool:
-        """Whether the agent may be replaced now: at once when it has nothing unsaved, else
-        when the same button is pressed again within a few seconds (Save keeps the training)."""
-        unsaved = self.session.snapshot().training.unsaved_updates
-        now = time.monotonic()
-        asked = self._replace_asked
-        if unsaved == 0 or (asked and asked[:2] == (act, self.game_key) and now < asked[2]):
-            self._replace_asked = None
-            return True
-        self._replace_asked = (act, self.game_key, now + REPLACE_CONFIRM_S)
-        self._say(
-            f"This agent has {unsaved:,} updates not saved: press again to let them go, "
-            "or Save first.",
-            error=True,
-        )
-        return False
+    def load_file(self, path: Path) -> None:
+        """A file dropped on the window: named as the load list would where it lies in the
+        saves folders, else by its file name."""
+        folders = {self.saves_dir.resolve(), (self.saves_dir / USER_FOLDER).resolve()}
+        label = display_name(path) if path.parent.resolve() in folders else path.name
+        self._replace(Load(path, label=label), label)
 
     def _load_shipped(self) -> None:
         shipped = self.saves_dir / f"{self.game_key}.pt"
         if not shipped.is_file():
             self._say(f"No {self.game.title} agent ships in {self.saves_dir}.", error=True)
             return
-        self.session.send(Load(shipped))
+        label = display_name(shipped)
+        self._replace(Load(shipped, label=label), label)
+
+    def _replace(self, command: Load | NewAgent, label: str) -> None:
+        """Put another agent in the current one's place: at once when it has nothing unsaved,
+        else once the person answers the question the screen asks (``answer_replacement``)."""
+        unsaved = self.session.snapshot().training.unsaved_updates
+        if unsaved > 0:
+            self.replacement = Replacement(command, self.game_key, unsaved, label)
+        else:
+            self.session.send(command)
+
+    def answer_replacement(self, answer: str) -> None:
+        """Save: save the agent under the save box's name, then replace it; Discard: replace it
+        (the session still keeps its training in saves/mine/ and says where); Cancel: keep it."""
+        replacement, self.replacement = self.replacement, None
+        if replacement is None or replacement.game != self.game_key:
+            return
+        if answer == "cancel":
+            self._say("Still here: the agent was not replaced.")
+            return
+        if answer == "save":
+            self._save()  # handled first: the session saves, then replaces with nothing unsaved
+        self.session.send(replacement.command)
+
+    def keep_folder(self) -> str:
+        """Where the sessions keep unsaved training, as the person would type it."""
+        folder = self.saves_dir / USER_FOLDER
+        try:
+            return f"{folder.resolve().relative_to(Path.cwd())}/"
+        except ValueError:  # elsewhere: its last two names, so the line fits the dialog
+            return f"{self.saves_dir.name}/{USER_FOLDER}/"
 
     def quit_save_paths(self) -> dict[str, Path]:
         """Where each game's agent goes on the way out: the name in its save box."""

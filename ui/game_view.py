@@ -90,7 +90,8 @@ class GameView:
         self._draw_footer(surface, footer, snapshot, game)
         pygame.draw.rect(surface, theme.VIEW_BACKGROUND, box)
         if snapshot.picture.frame is None or box.width < 4 or box.height < 4:
-            text = "loading..." if not snapshot.ready else "no picture"
+            text = "no picture" if snapshot.ready else "loading..."
+            text = f"{snapshot.busy}..." if snapshot.busy else text
             theme.draw_text(surface, text, box.center, colour=theme.DIM, anchor="center")
             return box
         height, width = snapshot.picture.frame.shape[:2]
@@ -123,7 +124,8 @@ class GameView:
         if taken_over(snapshot):
             text, colour = "YOU HAVE CONTROL", theme.PURPLE
         elif snapshot.mode is Mode.HUMAN and snapshot.control.teach:
-            text, colour = f"TEACHING · {snapshot.training.demo_count:,} demos", theme.GREEN
+            taught = "demos" if snapshot.training.has_replay else "steps learned"  # PQN: no memory
+            text, colour = f"TEACHING · {snapshot.training.demo_count:,} {taught}", theme.GREEN
         pills = [(text, colour)] + ([("PAUSED", theme.ORANGE)] if snapshot.paused else [])
         pace = speed_label(snapshot.speed) if snapshot.mode in (Mode.AGENT, Mode.TRAIN) else None
         title_w = theme.text_surface(game.title, "bold", 18, theme.TEXT).get_width()

@@ -18,8 +18,8 @@ PLAY_NOTES = (
     f"Agent or Train mode: a game key takes over at once; {TAKEOVER_IDLE_S:g} s",
     "without a key (or Backspace) hands the game back.",
     "Teach (C) in Human mode: you play the agent's own game",
-    "and every move is stored as a demonstration.",
-    "Quitting with unsaved training asks: Save, Discard or Cancel.",
+    "and the agent learns from every move you make.",
+    "Unsaved training: quitting or replacing it asks first.",
 )
 PANEL_NOTES = (
     ("Q-values", "a bar per action, every step; longest is best"),

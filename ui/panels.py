@@ -28,6 +28,8 @@ class QValuePanel:
     the numbers beside them are the Q-values themselves.
     """
 
+    source = ""  # what the title line said of the agent, last drawn
+
     @staticmethod
     def height(n_actions: int, compact: bool = False) -> int:
         """Pixels the panel needs; ``compact``: with the shorter rows of a short window."""
@@ -38,7 +40,10 @@ class QValuePanel:
     ) -> None:
         inner = theme.draw_card(surface, rect, "Q-values")
         marker = self._draw_marker(surface, rect, snapshot, game)
-        self._draw_source(surface, rect, snapshot.training.agent_source, marker)
+        # Which agent, or, while the session is busy (starting, loading, building a trainer),
+        # what it is doing: the agent named may be on its way out.
+        self.source = f"busy: {snapshot.busy}" if snapshot.busy else snapshot.training.agent_source
+        self._draw_source(surface, rect, self.source, marker)
         q_values = snapshot.decision.q_values or (0.0,) * len(game.action_names)
         lo, hi = min(q_values), max(q_values)
         span = hi - lo
@@ -166,6 +171,8 @@ class StatsPanel:
     ROW = 21  # pixels per row
     CELL_MIN_W = 150  # pixels: the widest label and value side by side ("replay 1,317 / 250k")
     COLUMN_CHOICES = (6, 4, 3, 2)  # divisors of CELLS, so every row is full
+    cells: tuple[tuple[str, str], ...] = ()  # the labels and values last drawn
+    note = ""  # the header's note on the games a person took part in, last drawn
 
     @classmethod
     def columns(cls, width: int) -> int:
@@ -183,17 +190,23 @@ class StatsPanel:
         # Compact, so a full memory ("250k / 250k") never runs into its label.
         fill = f"{theme.format_count(training.replay_size)} / "
         fill += theme.format_count(training.replay_capacity)
+        none = f"none ({training.learner.upper()})"
         if not training.has_replay:  # it learns from its rollouts, keeping no replay memory
-            fill = f"none ({training.learner.upper()})"
+            fill = none
         elif not training.trainer_ready:
             fill = "-"  # nothing trains the agent yet, so it has no memory yet either
+        share = f"{training.demo_fraction:.0%}" if training.demo_fraction else "uniform"
+        if not training.demo_fraction_applies:
+            share = none  # no memory to draw batches from
+        # A person's steps: stored as demonstrations (DQN), or learned in the rollouts (PQN).
+        demos = "demos" if training.has_replay else "your steps learned"
         cells = (
             ("step", theme.format_number(snapshot.training.global_step)),
             ("episode", theme.format_number(snapshot.training.episode)),
             ("last return", theme.format_number(snapshot.scores.last_return)),
             ("mean (100)", theme.format_number(snapshot.scores.mean_return)),
             ("loss", "-" if snapshot.training.loss is None else f"{snapshot.training.loss:.4f}"),
-            ("steps/s", f"{snapshot.training.steps_per_second:,.0f}"),
+            ("env steps/s", f"{snapshot.training.steps_per_second:,.0f}"),
             ("updates", theme.format_number(snapshot.training.updates)),
             (
                 "ε in use",
@@ -201,14 +214,11 @@ class StatsPanel:
             ),
             ("replay", fill),
             ("device", snapshot.training.device),
-            ("demos", f"{snapshot.training.demo_count:,}"),
-            (
-                "demo share",
-                f"{snapshot.training.demo_fraction:.0%}"
-                if snapshot.training.demo_fraction
-                else "uniform",
-            ),
+            (demos, f"{snapshot.training.demo_count:,}"),
+            ("demo share", share),
         )
+        self.cells = cells
+        self._draw_assisted(surface, rect, snapshot)
         columns = self.columns(rect.width)
         column = inner.width // columns
         for i, (label, value) in enumerate(cells):
@@ -219,6 +229,32 @@ class StatsPanel:
             room = right - shown.right - 8
             value = _fit(value, room, "mono", 13)
             theme.draw_text(surface, value, (right, y + 1), kind="mono", size=13, anchor="topright")
+
+    def _draw_assisted(
+        self, surface: pygame.Surface, rect: pygame.Rect, snapshot: Snapshot
+    ) -> None:
+        """Apart from the agent's record (the cells count only the games it played alone): the
+        games of its that a person took part in (a takeover, Teach), in the card's title line."""
+        scores = snapshot.scores
+        self.note = ""
+        if not scores.assisted_games:
+            return
+        games = f"{scores.assisted_games:,} game{'s' if scores.assisted_games != 1 else ''}"
+        self.note = f"your games with it: {games}"
+        if scores.assisted_last_return is not None:
+            self.note += f", last {theme.format_number(scores.assisted_last_return)}"
+        left = (
+            rect.x + theme.PAD + theme.text_surface("LIVE STATS", "bold", 12, theme.DIM).get_width()
+        )
+        room = rect.right - theme.PAD - left - 16
+        theme.draw_text(
+            surface,
+            _fit(self.note, room, "sans", 12),
+            (rect.right - theme.PAD, rect.y + theme.PAD + 7),
+            size=12,
+            colour=theme.PURPLE,
+            anchor="midright",
+        )
 
 
 def _fit(text: str, width: int, kind: str, size: int) -> str:

@@ -32,17 +32,25 @@ ANSWER_KEYS = {  # the dialog's keys: S, D, Esc, and Enter for the safe default
 
 
 class QuitDialog:
-    """Save / Discard / Cancel in a small pygame_gui window that blocks the widgets behind it."""
+    """Save / Discard / Cancel in a small pygame_gui window that blocks the widgets behind it;
+    it asks before quitting and, with another ``title`` and a ``note``, before an agent with
+    unsaved training is replaced."""
 
     def __init__(
-        self, manager: pygame_gui.UIManager, window_size: tuple[int, int], unsaved: dict[str, int]
+        self,
+        manager: pygame_gui.UIManager,
+        window_size: tuple[int, int],
+        unsaved: dict[str, int],
+        *,
+        title: str = "Quit DQN Arcade?",
+        note: str = "",
     ) -> None:
         rect = pygame.Rect((0, 0), DIALOG_SIZE)
         rect.center = (window_size[0] // 2, window_size[1] // 2)
         self.window = UIWindow(
             rect,
             manager,
-            window_display_title="Quit DQN Arcade?",
+            window_display_title=title,
             object_id="#quit_dialog",
             draggable=False,
         )
@@ -58,7 +66,7 @@ class QuitDialog:
             if many
             else "Your agent has learned since it was"
         )
-        lines = (f"{intro} last saved:", games)
+        lines = (f"{intro} last saved:", games, *((note,) if note else ()))
         self.labels = [
             UILabel(
                 pygame.Rect(pad, pad + 24 * i, width - 2 * pad, 22),

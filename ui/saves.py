@@ -7,13 +7,17 @@ the RL Zoo's do (``dqn-BreakoutNoFrameskip-v4.zip``). The load list offers all o
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
 
+from agent.checkpoint import CheckpointError, load_torch_file
 from agent.interop import FOREIGN_SUFFIXES
+from game.registry import GAMES
 
 USER_FOLDER = "mine"
+SHIPPED_NAME = "Shipped agent"
 
 
 def default_name(game: str) -> str:
@@ -60,10 +64,51 @@ _TIME_LAPSE = re.compile(r"(?P<game>[a-z]+)-after-(?P<amount>\d+(?:\.\d+)?)(?P<u
 
 
 def display_name(path: Path) -> str:
-    """How the load list names a checkpoint: a time-lapse stage by the training it took
-    ("breakout-after-1h.pt": "Breakout after 1 h of CPU training"), others by file name."""
-    match = _TIME_LAPSE.fullmatch(Path(path).stem)
+    """How the load list names a checkpoint (and what a ``Load`` passes on as its label, for
+    the Q-value panel): the shipped agent as "Shipped agent" with the training it took when
+    its file says ("Shipped agent, 7 h of CPU training"), a time-lapse stage by the training it
+    took ("breakout-after-1h.pt": "Breakout after 1 h of CPU training"), others by file name."""
+    path = Path(path)
+    if path.suffix == ".pt" and path.stem in GAMES and path.parent.name != USER_FOLDER:
+        took = _training_time(path)
+        return f"{SHIPPED_NAME}, {took}" if took else SHIPPED_NAME
+    match = _TIME_LAPSE.fullmatch(path.stem)
     if match is None:
-        return Path(path).name
+        return path.name
     unit = "h" if match["unit"] == "h" else "min"
     return f"{match['game'].capitalize()} after {match['amount']} {unit} of CPU training"
+
+
+_TRAINING_TIMES: dict[tuple[str, int, int], str] = {}  # (path, mtime, size) -> the words
+
+
+def _training_time(path: Path) -> str:
+    """The training a checkpoint's info records ("7 h of CPU training", from its
+    ``train_seconds`` and ``hardware``), or "" where it says nothing; read once per version of
+    the file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _TRAINING_TIMES:
+        words = ""
+        with contextlib.suppress(CheckpointError, OSError, RuntimeError, ValueError):
+            info = load_torch_file(path).get("info") or {}
+            seconds = float(info.get("train_seconds") or 0)
+            on = "CPU " if str(info.get("hardware", "")).upper().startswith("CPU") else ""
+            if seconds > 0:
+                words = f"{_duration(seconds)} of {on}training"
+        _TRAINING_TIMES[key] = words
+    return _TRAINING_TIMES[key]
+
+
+def _duration(seconds: float) -> str:
+    """25384 s: "7 h"; 5400 s: "1.5 h"; 600 s: "10 min"; 24 s: "24 s"."""
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}".rstrip("0").rstrip(".") + " h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"

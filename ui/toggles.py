@@ -34,6 +34,9 @@ TIPS = {
     Act.TEACH: "Human mode: play the agent's own game; your moves become demonstrations (C)",
     Act.DEMO_SHARE: "Draw a quarter of each training batch from demonstrations (Shift+C)",
 }
+NO_DEMO_SHARE_TIP = (  # the demo toggle's tip where it is off: a learner without replay memory
+    "{learner} has no replay memory: it learns your steps in its rollouts (no demo share)"
+)
 
 
 def _fit_labels(room: int) -> list[tuple[tuple[Act, str], int]]:
@@ -64,6 +67,7 @@ class ToggleBar:
         self.action: UIButton | None = None
         self._action_intent: Act | None = None
         self._texts: dict[str, str] = {}
+        self.demo_tip = TIPS[Act.DEMO_SHARE]  # the demo toggle's tip as it stands
 
     def build(self, rect: pygame.Rect) -> None:
         self.kill()
@@ -82,6 +86,7 @@ class ToggleBar:
                 tool_tip_text=TIPS[action],
             )
             x += width + gap
+        self.demo_tip = TIPS[Act.DEMO_SHARE]
         self.action = UIButton(
             pygame.Rect(inner.right - ACTION_W, y, ACTION_W, BUTTON_H),
             "Hand back · Bksp",
@@ -120,6 +125,7 @@ class ToggleBar:
                 button.select()
             elif not on and button.is_selected:
                 button.unselect()
+        self._sync_demo_share(snapshot)
         if snapshot.mode is Mode.VERSUS:
             versus = snapshot.versus
             playing = versus is not None and versus.phase == "playing"
@@ -144,6 +150,31 @@ class ToggleBar:
             self.action.enable()
         elif not enabled and self.action.is_enabled:
             self.action.disable()
+
+    def _sync_demo_share(self, snapshot: Snapshot) -> None:
+        """The demo share toggle works only for a learner with a replay memory to draw batches
+        from; for another (PQN) it is off, its tip says why."""
+        button = self.buttons.get(Act.DEMO_SHARE)
+        if button is None:
+            return
+        applies = snapshot.training.demo_fraction_applies
+        learner = snapshot.training.learner.upper()
+        tip = TIPS[Act.DEMO_SHARE] if applies else NO_DEMO_SHARE_TIP.format(learner=learner)
+        if tip != self.demo_tip:
+            button.set_tooltip(tip)
+            self.demo_tip = tip
+        if applies and not button.is_enabled:
+            button.enable()
+        elif not applies and button.is_enabled:
+            button.disable()
+
+    def note_at(self, pos: tuple[int, int]) -> str:
+        """Why the toggle under ``pos`` is off, if it is off for a reason: pygame_gui shows a
+        disabled button no tooltip, so the status bar says it instead."""
+        button = self.buttons.get(Act.DEMO_SHARE)
+        if button is not None and not button.is_enabled and button.rect.collidepoint(pos):
+            return self.demo_tip
+        return ""
 
     def draw(self, surface: pygame.Surface) -> None:
         """The card behind the strip (the buttons draw themselves)."""
