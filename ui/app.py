@@ -31,6 +31,7 @@ from agent.live.human_play import TAKEOVER_IDLE_S
 from ui.arcade import ArcadeScreen
 from ui.help import HelpScreen
 from ui.layout import MIN_LAYOUT
+from ui.race_view import RaceScreen
 from ui.saves import USER_FOLDER
 from ui.screen import Screen
 from ui.sessions import KEEP_WAIT_S, SessionPool
@@ -130,6 +131,7 @@ class App:
                 start_epsilon=settings.epsilon if settings else None,
             ),
             "help": HelpScreen(),
+            "race": RaceScreen(),
         }
         self.screen_name = "arcade"
         self.screen.startup({})
@@ -246,6 +248,9 @@ class App:
             if note:
                 print(note, file=sys.stderr)
         self.arcade.close()
+        race = self.screens["race"]
+        if isinstance(race, RaceScreen):
+            race.close()  # its processes end with the window
         pygame.display.quit()
         self.pool.close_all()
         clear_caches()

@@ -117,6 +117,9 @@ class ArcadeScreen(Screen):
                 self.next, self.done = "help", True
             case Act.QUIT:
                 self._request_quit()
+            case Act.RACE:  # the race needs the cores: the game on screen waits meanwhile
+                self.dispatcher.pause_for_overlay(every_mode=True)
+                self.next, self.done = "race", True
             case _:
                 self.dispatcher.perform(intent)
 
@@ -152,7 +155,10 @@ class ArcadeScreen(Screen):
             self.dispatcher.load_file(Path(event.file))
         else:
             intent = (
-                self.top.intent(event) or self.controls.intent(event) or self.toggles.intent(event)
+                self.top.intent(event)
+                or self.controls.intent(event)
+                or self.toggles.intent(event)
+                or self.play_area.versus.intent(event)
             )
             if intent is not None:
                 self.perform(intent)
@@ -300,6 +306,7 @@ class ArcadeScreen(Screen):
             if self.controls.save_list_changed(saves):
                 self.controls.set_saves(saves, self.controls.selected_name())
         self.top.show_selection(desk.game_key, desk.mode)
+        self.play_area.versus.pairing = desk.pairing()
         recording = desk.recording is not None
         self.controls.sync(snapshot, desk.speed_index, recording, desk.with_q)
         states = {

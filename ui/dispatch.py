@@ -41,7 +41,7 @@ from ui.sessions import SessionPool
 from ui.settings import WindowSettings
 from ui.shortcuts import Act, HeldKeys, Intent
 from ui.top_bar import StatusLine
-from ui.versus_view import versus_note
+from ui.versus_view import challenger_command, plays_shipped, ready_pairing, versus_note
 
 DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
 MODE_NOTES = {
@@ -165,10 +165,11 @@ class Dispatcher:
         else:
             self._say(f"No trained {self.game.title} agent shipped yet: press T to train one.")
 
-    def pause_for_overlay(self) -> None:
+    def pause_for_overlay(self, every_mode: bool = False) -> None:
         """An overlay (the help, the quit dialog) covers the game: a person's game (Human,
-        Versus) waits for them, unless it was paused already; the agent plays on beneath."""
-        if self._overlay_paused is not None or self.mode not in PERSON_PLAYS:
+        Versus) waits for them, unless it was paused already; the agent plays on beneath.
+        ``every_mode``: the agent's game waits too (a race needs the cores)."""
+        if self._overlay_paused is not None or (self.mode not in PERSON_PLAYS and not every_mode):
             return
         session = self.session
         if not session.snapshot().paused:
@@ -234,6 +235,10 @@ class Dispatcher:
                 session.send(HandBack())
             case Act.NEXT_ROUND if self.mode is Mode.VERSUS:
                 session.send(NextRound())
+            case Act.CHALLENGER:
+                self._challenge()
+            case Act.PAIRING:
+                self._pair()
 
     def _toggle_teach(self) -> None:
         self.teach = not self.teach
@@ -370,6 +375,44 @@ class Dispatcher:
         return WindowSettings(
             self.game_key, self.mode.value, self.speed_index, epsilon, size, self.with_q
         )
+
+    # -- Versus: who plays the left side -------------------------------------------------------
+
+    def _challenge(self) -> None:
+        """J: the agent picked in the load list plays Versus's left side against the session's
+        agent; where it plays there already (or nothing is picked), a person plays it again."""
+        versus = self.session.snapshot().versus
+        path = self.controls.selected_save()
+        command = challenger_command(path)
+        on_left = versus.left_name if versus is not None and versus.left_is_agent else None
+        if self.mode is Mode.VERSUS and on_left and (path is None or on_left == command.label):
+            self.session.send(challenger_command(None))
+        elif path is None:
+            self._say(f"No {self.game.title} agents in {self.saves_dir} to play your side.", True)
+        else:
+            self._set_mode(Mode.VERSUS)
+            self.session.send(command)
+
+    def pairing(self) -> Path | None:
+        """The game's ready agent-against-agent pairing's challenger (Breakout after 1 h
+        against the shipped agent), or None."""
+        return ready_pairing(self.saves_dir, self.game_key)
+
+    def _pair(self) -> None:
+        """B: the game's ready pairing in Versus; the shipped agent comes back first where
+        another agent plays."""
+        stage = self.pairing()
+        if stage is None:
+            self._say(
+                f"{self.game.title} has no ready pairing: pick an agent in the load list and "
+                "press J to have it play your side.",
+                error=True,
+            )
+            return
+        if not plays_shipped(self.session.snapshot()):
+            self._load_shipped()
+        self._set_mode(Mode.VERSUS)
+        self.session.send(challenger_command(stage))
 
     # -- recording ----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from ui.shortcuts import SHORTCUTS, key_label
 
 CLOSE_KEYS = (pygame.K_F1, pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
 LINE = 22  # pixels per line
+MIN_LINE = 18  # pixels per line at the closest, in a short window
 PLAY_NOTES = (
     f"Agent or Train mode: a game key takes over at once; {TAKEOVER_IDLE_S:g} s",
     "without a key (or Backspace) hands the game back.",
@@ -67,7 +68,10 @@ class HelpScreen(Screen):
         width, height = surface.get_size()
         half = -(-len(SHORTCUTS) // 2)
         lower = max(len(GAMES) + len(PLAY_NOTES), len(PANEL_NOTES)) + 1
-        card_h = 2 * theme.PAD + 44 + (half + lower) * LINE + 16
+        # Lines close up where a short window could not hold them all at full spacing.
+        room = height - 40 - 2 * theme.PAD - 44 - 16
+        line = min(LINE, max(MIN_LINE, room // (half + lower)))
+        card_h = 2 * theme.PAD + 44 + (half + lower) * line + 16
         card = pygame.Rect(0, 0, min(940, width - 40), min(card_h, height - 40))
         card.center = (width // 2, height // 2)
         inner = theme.draw_card(surface, card)
@@ -85,12 +89,12 @@ class HelpScreen(Screen):
         for i, shortcut in enumerate(SHORTCUTS):
             column, row = divmod(i, half)
             x = inner.x + column * (column_w + 10)
-            _key_line(surface, (x, top + row * LINE), shortcut.label, shortcut.description)
-        y = top + half * LINE + 16
+            _key_line(surface, (x, top + row * line), shortcut.label, shortcut.description)
+        y = top + half * line + 16
         pygame.draw.line(surface, theme.GRID, (inner.x, y - 8), (inner.right, y - 8))
         x = inner.x
         theme.draw_text(surface, "PLAYING YOURSELF", (x, y), kind="bold", size=12, colour=theme.DIM)
-        y += LINE
+        y += line
         for spec in GAMES.values():
             keys: dict[int, list[str]] = {}
             for name, action in spec.keymap.items():
@@ -103,20 +107,20 @@ class HelpScreen(Screen):
             theme.draw_text(
                 surface, moves, (x + 100, y + 1), kind="mono", size=13, colour=theme.TEXT
             )
-            y += LINE
+            y += line
         for note in PLAY_NOTES:
             theme.draw_text(surface, note, (x, y), size=13, colour=theme.DIM)
-            y += LINE
+            y += line
         x = inner.x + column_w + 10
-        y = top + half * LINE + 16
+        y = top + half * line + 16
         theme.draw_text(
             surface, "READING THE PANELS", (x, y), kind="bold", size=12, colour=theme.DIM
         )
-        y += LINE
+        y += line
         for label, text in PANEL_NOTES:
             theme.draw_text(surface, label, (x, y), kind="bold", size=13)
             theme.draw_text(surface, text, (x + 86, y), size=13, colour=theme.DIM)
-            y += LINE
+            y += line
 
 
 def _key_line(surface: pygame.Surface, pos: tuple[int, int], keys: str, text: str) -> None:

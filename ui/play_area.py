@@ -66,6 +66,7 @@ class PlayArea:
         if snapshot.mode is Mode.VERSUS:
             target = self.versus.draw(surface, rect, snapshot, game, heat is not None).get("agent")
         else:
+            self.versus.forget_chips()
             target = self.view.draw(surface, rect, snapshot, game, board)
             if heat is not None and snapshot.picture.frame is not None:
                 self.overlay.draw(surface, target, heat)

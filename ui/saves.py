@@ -112,3 +112,33 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def short_name(path: Path) -> str:
+    """A name that fits a header: "the shipped agent" for ``saves/GAME.pt``, a time-lapse stage
+    by its training ("Breakout after 1 h"), any other agent by its file's stem."""
+    path = Path(path)
+    match = _TIME_LAPSE.fullmatch(path.stem)
+    if match is not None:
+        unit = "h" if match["unit"] == "h" else "min"
+        return f"{match['game'].capitalize()} after {match['amount']} {unit}"
+    if path.suffix == ".pt" and path.parent.name != USER_FOLDER and path.stem in GAMES:
+        return "the shipped agent"
+    return path.stem
+
+
+def time_lapse_stages(saves_dir: Path, game: str) -> list[Path]:
+    """The game's time-lapse stages that ship with the app (``GAME-after-1h.pt`` ...), the
+    shortest training first."""
+
+    def hours(path: Path) -> float:
+        match = _TIME_LAPSE.fullmatch(path.stem)
+        assert match is not None
+        return float(match["amount"]) / (1 if match["unit"] == "h" else 60)
+
+    stages = [
+        path
+        for path in Path(saves_dir).glob(f"{game}-after-*.pt")
+        if (match := _TIME_LAPSE.fullmatch(path.stem)) and match["game"] == game
+    ]
+    return sorted(stages, key=hours)

@@ -40,6 +40,9 @@ class Act(StrEnum):
     DEMO_SHARE = "demo_share"
     HAND_BACK = "hand_back"
     NEXT_ROUND = "next_round"
+    CHALLENGER = "challenger"  # Versus: the load list's pick plays the left side, or you again
+    PAIRING = "pairing"  # Versus: the game's ready pairing (Breakout after 1 h vs the shipped)
+    RACE = "race"  # the race screen: two new agents learn side by side
     HELP = "help"
     QUIT = "quit"
 
@@ -97,6 +100,13 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Versus: start a round; end it once you are out",
         Intent(Act.NEXT_ROUND),
     ),
+    Shortcut(
+        (pygame.K_j,), "J", "Versus: list's pick on your side / you again", Intent(Act.CHALLENGER)
+    ),
+    Shortcut(
+        (pygame.K_b,), "B", "Versus: Breakout after 1 h vs the shipped agent", Intent(Act.PAIRING)
+    ),
+    Shortcut((pygame.K_k,), "K", "Race: two new agents learn side by side", Intent(Act.RACE)),
     Shortcut((pygame.K_BACKSPACE,), "Backspace", "Take over: hand back now", Intent(Act.HAND_BACK)),
     Shortcut(
         (pygame.K_c,), "C", "Teach: Human-mode play becomes lessons", Intent(Act.TEACH), shift=False

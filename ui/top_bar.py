@@ -21,6 +21,7 @@ BAR_HEIGHT = 50  # pixels, the top bar itself
 STATUS_BAR = 30  # pixels, the message line along the bottom
 GAMES_X = 160  # pixels: the logo's room
 GAME_W, MODE_W, HELP_W = 112, 86, 80  # pixels: every button fits a 980-pixel window
+RACE_W = 84  # pixels: the race button, shown where the window has room for it (K always works)
 MODES = (
     (Mode.HUMAN, "Human", "H"),
     (Mode.AGENT, "Agent", "G"),
@@ -37,6 +38,7 @@ class TopBar:
         self.game_buttons: dict[str, UIButton] = {}
         self.mode_buttons: dict[Mode, UIButton] = {}
         self.help_button: UIButton | None = None
+        self.race_button: UIButton | None = None
         self.games_x = 0
 
     def build(self, width: int) -> None:
@@ -67,12 +69,22 @@ class TopBar:
         self.help_button = UIButton(
             pygame.Rect(help_x, y, HELP_W, 34), "Help  F1", self.manager, object_id="#help"
         )
+        if help_x - 8 - RACE_W >= x + 8:
+            self.race_button = UIButton(
+                pygame.Rect(help_x - 8 - RACE_W, y, RACE_W, 34),
+                "Race  K",
+                self.manager,
+                object_id="#race",
+                tool_tip_text="Two new agents learn side by side, one setting apart (K)",
+            )
 
     def kill(self) -> None:
-        for button in [*self.game_buttons.values(), *self.mode_buttons.values(), self.help_button]:
+        buttons = [*self.game_buttons.values(), *self.mode_buttons.values()]
+        for button in [*buttons, self.help_button, self.race_button]:
             if button is not None:
                 button.kill()
         self.game_buttons, self.mode_buttons, self.help_button = {}, {}, None
+        self.race_button = None
 
     def show_selection(self, game: str, mode: Mode) -> None:
         for key, button in self.game_buttons.items():
@@ -91,6 +103,8 @@ class TopBar:
                 return Intent(Act.MODE, mode)
         if event.ui_element is self.help_button:
             return Intent(Act.HELP)
+        if self.race_button is not None and event.ui_element is self.race_button:
+            return Intent(Act.RACE)
         return None
 
 

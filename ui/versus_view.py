@@ -1,21 +1,27 @@
-"""Versus: the person's game and the agent's side by side, each with its score, the round and
-the running tally above, and a round summary when both games have ended. Fruit catch counts
-each side's catches and misses over the whole match instead of the round's score."""
+"""Versus: the person's game (or a challenging agent's) and the agent's side by side, each named
+with its score, the round and the running tally above, and a round summary when both games
+have ended. Fruit catch counts each side's catches and misses over the whole match instead of
+the round's score. The footer's chips (keys J and B) put an agent on the left side or take it
+off, and offer a game's ready pairing (Breakout after 1 h against the shipped agent)."""
 
 from __future__ import annotations
 
 import math
+import time
+from pathlib import Path
 
 import numpy as np
 import pygame
 
-from agent.live.channels import Snapshot
+from agent.interop import FOREIGN_SUFFIXES
+from agent.live.channels import SetChallenger, Snapshot
 from agent.live.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, VersusState
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import HEADER, fit, frame_to_surface, scale_frame
 from ui.overlay import SaliencyOverlay
-from ui.shortcuts import key_label
+from ui.saves import short_name, time_lapse_stages
+from ui.shortcuts import Act, Intent, key_label
 
 LABEL_H = 34  # pixels above each side's frame: who plays it and its score
 FOOTER_H = 34  # pixels below: the keys
@@ -38,6 +44,10 @@ VERDICTS = {
     "draw": "A draw",
     "undecided": "Ended early: not counted",
 }
+CHIP_H = 22  # pixels: a footer chip's height
+SHIPPED = "the shipped agent"  # how a side names the agent that ships with the app
+PAIRING_RESCAN_S = 2.0  # seconds between looks for a game's ready pairing
+NAME_MIN_W = 48  # pixels: a side's name is cut (with an ellipsis) no shorter than this
 
 
 class _Pane:
@@ -72,6 +82,22 @@ class VersusView:
         self._overlay = SaliencyOverlay()
         self.card: pygame.Rect | None = None  # the round card last drawn, if any
         self.frames: dict[str, pygame.Rect] = {}  # where each side's frame went, last drawn
+        self.chips: list[tuple[pygame.Rect, Intent]] = []  # the footer's chips, last drawn
+        self.names: tuple[str, str] = ("", "")  # each side's name as last drawn
+        # The challenger of the game's ready agent-against-agent pairing, if it has one
+        # (saves/breakout-after-1h.pt); set by the screen, offered on a chip (key B).
+        self.pairing: Path | None = None
+
+    def intent(self, event: pygame.event.Event) -> Intent | None:
+        """A click on one of the footer's chips (as last drawn) asks for its intent."""
+        if event.type != pygame.MOUSEBUTTONUP or getattr(event, "button", 1) != 1:
+            return None
+        pos = getattr(event, "pos", None)
+        return next((intent for rect, intent in self.chips if pos and rect.collidepoint(pos)), None)
+
+    def forget_chips(self) -> None:
+        """The match is off screen: its chips take no clicks."""
+        self.chips = []
 
     def draw(
         self,
@@ -89,6 +115,7 @@ class VersusView:
         footer = pygame.Rect(inner.x, rect.bottom - FOOTER_H, inner.width, FOOTER_H)
         self._draw_footer(surface, footer, game, snapshot)
         body = pygame.Rect(inner.x, header.bottom, inner.width, footer.y - header.bottom)
+        self.names = ("", "")
         if versus is None:
             theme.draw_text(
                 surface, "setting up...", body.center, colour=theme.DIM, anchor="center"
@@ -101,12 +128,15 @@ class VersusView:
             "agent": pygame.Rect(body.x + half + gap, body.y, half, body.height),
         }
         placed = {}
+        names = side_names(versus)
+        self.names = names
         for side, column in sides.items():
             human = side == "human"
             done = versus.human_done if human else versus.agent_done
             label = pygame.Rect(column.x, column.y, column.width, LABEL_H)
             fields = _side_fields(versus, human, game)
-            self._draw_label(surface, label, human, fields, done, versus.phase)
+            name = names[0] if human else names[1]
+            self._draw_label(surface, label, human, name, fields, done, versus.phase)
             box = pygame.Rect(column.x, label.bottom, column.width, column.bottom - label.bottom)
             pane = self._human if human else self._agent
             frame = versus.human_frame if human else snapshot.picture.frame
@@ -115,8 +145,7 @@ class VersusView:
                 self._overlay.draw(surface, placed[side], snapshot.picture.saliency)
             if done and versus.phase == PLAYING:
                 # Mid-frame, where no game keeps its score: that side's game is over anyway.
-                notes = ("Enter: end the round", "Enter: end it") if human else ("waiting for you",)
-                _draw_game_over(surface, box, placed[side], game, notes)
+                _draw_game_over(surface, box, placed[side], game, _waiting(versus, human, names))
         self.card = None
         frames = list(placed.values())
         boxes = pygame.Rect(body.x, body.y + LABEL_H, body.width, body.height - LABEL_H)
@@ -149,34 +178,49 @@ class VersusView:
         if versus is None:
             return
         tally = versus.tally
-        score = f"you {tally.human} : {tally.agent} agent"
-        if tally.draws:
-            score += f"  ({tally.draws} drawn)"
+        left, right = side_names(versus)
+        drawn = f"  ({tally.draws} drawn)" if tally.draws else ""
         x = title.right + 18
-        for text, kind, size, colour in (
-            (f"round {versus.round}", "sans", 13, theme.DIM),
-            (score, "mono", 15, theme.TEXT),
-        ):
-            image = theme.text_surface(text, kind, size, colour)
-            if x + image.get_width() > pill.x - 10:
-                return  # a narrow view shows what fits
+        image = theme.text_surface(f"round {versus.round}", "sans", 13, theme.DIM)
+        if x + image.get_width() > pill.x - 10:
+            return  # a narrow view shows what fits
+        surface.blit(image, image.get_rect(midleft=(x, middle)))
+        x += image.get_width() + 14
+        # The tally between the sides' names where they fit: "you  2 : 1  the shipped agent".
+        score = theme.text_surface(f"{tally.human} : {tally.agent}{drawn}", "mono", 15, theme.TEXT)
+        names = [theme.text_surface(name, "sans", 14, theme.DIM) for name in (left, right)]
+        parts = [names[0], score, names[1]]
+        if x + sum(p.get_width() for p in parts) + 20 > pill.x - 10:
+            parts = [score]  # a narrow view: the numbers alone
+            if x + score.get_width() > pill.x - 10:
+                return
+        for image in parts:
             surface.blit(image, image.get_rect(midleft=(x, middle)))
-            x += image.get_width() + 14
+            x += image.get_width() + 10
 
     @staticmethod
     def _draw_label(
         surface: pygame.Surface,
         rect: pygame.Rect,
         human: bool,
+        name: str,
         fields: list[tuple[str, str]],
         done: bool,
         phase: str,
     ) -> None:
+        """The side's name in its colour's pill (cut to leave its numbers room), then its
+        numbers, then whether its game runs."""
         colour = theme.PURPLE if human else theme.ACCENT
         middle = rect.centery
-        pill = theme.draw_pill(
-            surface, "YOU" if human else "AGENT", (rect.x, middle), colour, anchor="midleft"
+        numbers = sum(
+            theme.text_surface(label, "sans", 13, theme.DIM).get_width()
+            + theme.text_surface(value, "mono", 18, theme.TEXT).get_width()
+            + 20
+            for label, value in fields
         )
+        text = "YOU" if name == "you" else name
+        text = fit_text(text, "bold", 12, max(NAME_MIN_W, rect.width - numbers - 26))
+        pill = theme.draw_pill(surface, text, (rect.x, middle), colour, anchor="midleft")
         x = pill.right + 12
         for label, value in fields:
             shown = theme.draw_text(
@@ -220,30 +264,42 @@ class VersusView:
     ) -> None:
         """Who won the round, by what scores, the match so far and the key for the next."""
         place = card_place(area, frames, 460, game.key)
+        room = place.width - 16
         colour = WINNER_COLOURS[result.winner]
-        scores = (
-            f"you {theme.format_number(result.human_score)}  –  "
-            f"{theme.format_number(result.agent_score)} agent"
+        left, right = side_names(versus)
+        verdict = verdict_text(result.winner, versus)
+        human, agent = (theme.format_number(s) for s in (result.human_score, result.agent_score))
+        scores = first_fitting(
+            (f"{left} {human}  –  {agent} {right}", f"{human}  –  {agent}"), "mono", 18, room
+        )
+        short_scores = first_fitting(
+            (f"{left} {human}  –  {agent} {right}", f"{human}  –  {agent}"), "mono", 15, room
         )
         tally = versus.tally
         rounds = f"{tally.rounds} round{'s' if tally.rounds != 1 else ''}"
-        counts = f"you {tally.human}  ·  agent {tally.agent}  ·  drawn {tally.draws}"
-        line = f"after {rounds}:  {counts}"
-        if theme.text_surface(line, "sans", 14, theme.TEXT).get_width() > place.width - 16:
-            line = counts
+        counts = first_fitting(
+            (
+                f"{left} {tally.human}  ·  {right} {tally.agent}  ·  drawn {tally.draws}",
+                f"{tally.human} : {tally.agent}  ·  drawn {tally.draws}",
+            ),
+            "sans",
+            14,
+            room,
+        )
+        line = first_fitting((f"after {rounds}:  {counts}", counts), "sans", 14, room)
         full: list[Line] = [
             (f"Round {result.round}", "sans", 13, theme.DIM, 22),
-            (VERDICTS[result.winner], "bold", 28, colour, 46),
+            (verdict, "bold", 28, colour, 46),
             (scores, "mono", 18, theme.TEXT, 34),
             (line, "sans", 14, theme.TEXT, 46),
             ("Enter: next round", "sans", 13, theme.DIM, 20),
         ]
-        next_round = f"{counts}  ·  Enter: next round"
-        if theme.text_surface(next_round, "sans", 13, theme.TEXT).get_width() > place.width - 16:
-            next_round = "Enter: next round"
+        next_round = first_fitting(
+            (f"{counts}  ·  Enter: next round", "Enter: next round"), "sans", 13, room
+        )
         short: list[Line] = [
-            (f"Round {result.round}: {VERDICTS[result.winner]}", "bold", 20, colour, 28),
-            (scores, "mono", 15, theme.TEXT, 22),
+            (f"Round {result.round}: {verdict}", "bold", 20, colour, 28),
+            (short_scores, "mono", 15, theme.TEXT, 22),
             (next_round, "sans", 13, theme.DIM, 18),
         ]
         self._draw_card(surface, place, full, short)
@@ -267,31 +323,63 @@ class VersusView:
             )
             y += height
 
-    @staticmethod
     def _draw_footer(
-        surface: pygame.Surface, rect: pygame.Rect, game: GameSpec, snapshot: Snapshot
+        self, surface: pygame.Surface, rect: pygame.Rect, game: GameSpec, snapshot: Snapshot
     ) -> None:
-        """Your keys on the left; which agent you play and its epsilon on the right."""
-        moves: dict[int, list[str]] = {}
-        for name, action in game.keymap.items():
-            moves.setdefault(action, []).append(key_label(name))
-        text = "   ".join(
-            f"{'/'.join(keys)} {game.action_names[action]}"
-            for action, keys in sorted(moves.items())
-        )
-        keys = theme.draw_text(
-            surface,
-            text,
-            (rect.x, rect.centery),
-            kind="mono",
-            size=12,
-            colour=theme.DIM,
-            anchor="midleft",
-        )
-        source = f"agent: {snapshot.training.agent_source} · ε {snapshot.training.epsilon:.2f}"
-        image = theme.text_surface(source, "sans", 12, theme.DIM)
-        if rect.right - image.get_width() > keys.right + 16:
-            surface.blit(image, image.get_rect(midright=(rect.right, rect.centery)))
+        """A person's keys on the left (none while two agents play); on the right the chips
+        that change who plays the left side, and epsilon where it is set."""
+        versus = snapshot.versus
+        two_agents = versus is not None and versus.left_is_agent
+        keys = pygame.Rect(rect.x, rect.centery, 0, 0)
+        if not two_agents:
+            keys = theme.draw_text(
+                surface,
+                _keys_text(game),
+                (rect.x, rect.centery),
+                kind="mono",
+                size=12,
+                colour=theme.DIM,
+                anchor="midleft",
+            )
+        self.chips = []
+        if versus is None:
+            return
+        right = rect.right
+        if snapshot.training.epsilon > 0:
+            image = theme.text_surface(f"ε {snapshot.training.epsilon:.2f}", "mono", 12, theme.DIM)
+            if right - image.get_width() > keys.right + 16:
+                surface.blit(image, image.get_rect(midright=(right, rect.centery)))
+                right -= image.get_width() + 12
+        offers = self._offers(versus)
+        # Full labels where they fit, then short ones, then the B chip goes before the J chip.
+        for labels in ([o[0] for o in offers], [o[1] for o in offers], [offers[0][1]]):
+            widths = [
+                theme.text_surface(t, "bold", 12, theme.TEXT).get_width() + 16 for t in labels
+            ]
+            if right - sum(widths) - 8 * (len(widths) - 1) >= keys.right + 16:
+                break
+        else:
+            return  # no room beside the keys: J and B work all the same
+        x = right
+        for (_, _, intent), text, width in zip(offers, labels, widths, strict=False):
+            chip = pygame.Rect(x - width, rect.centery - CHIP_H // 2, width, CHIP_H)
+            pygame.draw.rect(surface, theme.BAR_IDLE, chip, border_radius=CHIP_H // 2)
+            theme.draw_text(surface, text, chip.center, kind="bold", size=12, anchor="center")
+            self.chips.append((chip, intent))
+            x = chip.x - 8
+
+    def _offers(self, versus: VersusState) -> list[tuple[str, str, Intent]]:
+        """The chips' (label, short label, intent), the one nearest the edge first."""
+        if versus.left_is_agent:
+            offers = [("J · you play again", "J · you", Intent(Act.CHALLENGER))]
+        else:
+            offers = [("J · an agent plays you", "J · agent vs agent", Intent(Act.CHALLENGER))]
+        pairing = short_name(self.pairing) if self.pairing else ""
+        if pairing and not (versus.left_is_agent and versus.left_name == pairing):
+            _, after, hours = pairing.partition(" after ")  # "Breakout after 1 h": "1 h"
+            full = f"B · {pairing} vs the shipped agent"
+            offers.append((full, f"B · {hours} vs shipped" if after else full, Intent(Act.PAIRING)))
+        return offers
 
 
 def versus_note(snapshot: Snapshot) -> str:
@@ -301,7 +389,8 @@ def versus_note(snapshot: Snapshot) -> str:
     if versus is None:
         return intro
     if versus.left_is_agent:
-        intro = f"Versus: {versus.left_name} against {versus.right_name}, same seed, side by side."
+        left, right = side_names(versus)
+        intro = f"Versus: {left} against {right}, same seed, side by side."
     if versus.phase == READY:
         return f"{intro} Enter starts round {versus.round}."
     if versus.phase == PLAYING and versus.human_done and not versus.left_is_agent:
@@ -362,3 +451,94 @@ def _draw_game_over(
     note = next((n for n, w in zip(notes, widths, strict=True) if w <= card.width - 8), notes[-1])
     theme.draw_overlay_card(surface, card, theme.ACCENT)
     theme.draw_notice(surface, card, ("GAME OVER", 16, theme.ORANGE), (note, 13))
+
+
+def _keys_text(game: GameSpec) -> str:
+    """A person's keys for ``game``: ``←/A left   →/D right``."""
+    moves: dict[int, list[str]] = {}
+    for name, action in game.keymap.items():
+        moves.setdefault(action, []).append(key_label(name))
+    return "   ".join(
+        f"{'/'.join(keys)} {game.action_names[action]}" for action, keys in sorted(moves.items())
+    )
+
+
+def shown_name(described: str) -> str:
+    """An agent as the match names it: its file or the load list's name for it, shortened
+    ("breakout.pt + 120 updates here": "the shipped agent + 120 updates here"; "Breakout after
+    1 h of CPU training": "Breakout after 1 h")."""
+    head, plus, rest = described.partition(" + ")
+    if Path(head).suffix in (".pt", *FOREIGN_SUFFIXES):
+        head = short_name(Path(head))
+    elif head.lower().startswith("shipped agent"):  # the load list's "Shipped agent, 7 h of ..."
+        head = SHIPPED
+    head = head.removesuffix(" of CPU training").removesuffix(" of training")
+    return head + plus + rest
+
+
+def challenger_command(path: Path | None) -> SetChallenger:
+    """The command that puts the agent in ``path`` on Versus's left side (None: a person),
+    named as the side's header names it."""
+    return SetChallenger(path, "" if path is None else short_name(path))
+
+
+def plays_shipped(snapshot: Snapshot) -> bool:
+    """Whether the session's agent is the shipped one as it shipped (no updates since)."""
+    return shown_name(snapshot.training.agent_source) == SHIPPED
+
+
+_PAIRINGS: dict[tuple[Path, str], tuple[float, Path | None]] = {}  # (saves, game): when, stage
+
+
+def ready_pairing(saves_dir: Path, game: str) -> Path | None:
+    """The challenger of ``game``'s ready agent-against-agent pairing, its first time-lapse
+    stage (Breakout after 1 h) against the shipped agent; None where either is missing.
+    Looked up every ``PAIRING_RESCAN_S`` at most."""
+    key, now = (Path(saves_dir), game), time.monotonic()
+    seen = _PAIRINGS.get(key)
+    if seen is None or now - seen[0] > PAIRING_RESCAN_S:
+        stages = time_lapse_stages(Path(saves_dir), game)
+        shipped = (Path(saves_dir) / f"{game}.pt").is_file()
+        seen = _PAIRINGS[key] = (now, stages[0] if stages and shipped else None)
+    return seen[1]
+
+
+def side_names(versus: VersusState) -> tuple[str, str]:
+    """Who plays each side: "you" or the challenging agent, and the session's agent."""
+    left = shown_name(versus.left_name) if versus.left_is_agent else "you"
+    return left, shown_name(versus.right_name)
+
+
+def verdict_text(winner: str, versus: VersusState) -> str:
+    """The round card's headline: a person's as ever; between two agents, the winner's name."""
+    if not versus.left_is_agent or winner not in ("human", "agent"):
+        return VERDICTS[winner]
+    name = side_names(versus)[0 if winner == "human" else 1]
+    return f"{name[:1].upper()}{name[1:]} wins"
+
+
+def _waiting(versus: VersusState, human: bool, names: tuple[str, str]) -> tuple[str, ...]:
+    """What a side whose game is over says while the other plays on (the first that fits)."""
+    if human and not versus.left_is_agent:
+        return ("Enter: end the round", "Enter: end it")
+    other = names[1] if human else names[0]
+    return (f"waiting for {other}", "waiting")
+
+
+def first_fitting(texts: tuple[str, ...], kind: str, size: int, width: int) -> str:
+    """The first of ``texts`` no wider than ``width`` pixels, else the last."""
+    for text in texts:
+        if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
+            return text
+    return texts[-1]
+
+
+def fit_text(text: str, kind: str, size: int, width: int) -> str:
+    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
+    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
+        return text
+    while len(text) > 1:
+        text = text[:-1].rstrip()
+        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
+            break
+    return text + "…"
