@@ -23,7 +23,8 @@ from tests.support import snapshot_of
 from tests.test_app import click, press, run_until
 from ui import theme
 from ui.shortcuts import Act
-from ui.versus_view import VersusView, shown_name, side_names, verdict_text
+from ui.versus_names import shown_name, side_names, verdict_text
+from ui.versus_view import VersusView
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -41,7 +41,7 @@ from ui.sessions import SessionPool
 from ui.settings import WindowSettings
 from ui.shortcuts import Act, HeldKeys, Intent
 from ui.top_bar import StatusLine
-from ui.versus_view import challenger_command, plays_shipped, ready_pairing, versus_note
+from ui.versus_names import challenger_command, plays_shipped, ready_pairing, versus_note
 
 DEMO_SHARE = 0.25  # of each training batch, with the demo toggle on
 MODE_NOTES = {

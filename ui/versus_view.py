@@ -6,47 +6,38 @@ off, and offer a game's ready pairing (Breakout after 1 h against the shipped ag
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 
 import numpy as np
 import pygame
 
-from agent.interop import FOREIGN_SUFFIXES
-from agent.live.channels import SetChallenger, Snapshot
+from agent.live.channels import Snapshot
 from agent.live.versus import OVER, PLAYING, READY, RewardCounts, RoundResult, VersusState
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import HEADER, fit, frame_to_surface, scale_frame
 from ui.overlay import SaliencyOverlay
-from ui.saves import short_name, time_lapse_stages
+from ui.saves import short_name
 from ui.shortcuts import Act, Intent, key_label
+from ui.versus_cards import (
+    Line,
+    card_place,
+    draw_game_over,
+    draw_round_card,
+    first_fitting,
+    fit_text,
+)
+from ui.versus_names import side_names, verdict_text, waiting
 
 LABEL_H = 34  # pixels above each side's frame: who plays it and its score
 FOOTER_H = 34  # pixels below: the keys
-CARD_PAD, SHORT_PAD = 14, 10  # pixels above a card's first line and below its last
-CARD_MARGIN = 6  # pixels between a card and the band of play it keeps off
-# Where a game's play lies on its frame, as shares of the frame's height, where it leaves room:
-# cards keep off it. CartPole's carts run along a track three quarters down; their poles reach
-# up to 0.4 of the frame.
-PLAY_BANDS = {"cartpole": (0.38, 0.82)}
-Line = tuple[str, str, int, theme.Colour, int]  # text, font, size, colour, pixels it takes
 WINNER_COLOURS = {
     "human": theme.PURPLE,
     "agent": theme.ACCENT,
     "draw": theme.TEXT,
     "undecided": theme.DIM,
 }
-VERDICTS = {
-    "human": "You win!",
-    "agent": "The agent wins",
-    "draw": "A draw",
-    "undecided": "Ended early: not counted",
-}
 CHIP_H = 22  # pixels: a footer chip's height
-SHIPPED = "the shipped agent"  # how a side names the agent that ships with the app
-PAIRING_RESCAN_S = 2.0  # seconds between looks for a game's ready pairing
 NAME_MIN_W = 48  # pixels: a side's name is cut (with an ellipsis) no shorter than this
 
 
@@ -145,7 +136,7 @@ class VersusView:
                 self._overlay.draw(surface, placed[side], snapshot.picture.saliency)
             if done and versus.phase == PLAYING:
                 # Mid-frame, where no game keeps its score: that side's game is over anyway.
-                _draw_game_over(surface, box, placed[side], game, _waiting(versus, human, names))
+                draw_game_over(surface, box, placed[side], game, waiting(versus, human, names))
         self.card = None
         frames = list(placed.values())
         boxes = pygame.Rect(body.x, body.y + LABEL_H, body.width, body.height - LABEL_H)
@@ -251,7 +242,7 @@ class VersusView:
             ("Enter: start", "sans", 14, theme.DIM, 20),
         ]
         short = [title, ("same seed · Enter: start", "sans", 14, theme.DIM, 20)]
-        self._draw_card(surface, card_place(area, frames, 360, game.key), full, short)
+        self.card = draw_round_card(surface, card_place(area, frames, 360, game.key), full, short)
 
     def _draw_summary(
         self,
@@ -302,26 +293,7 @@ class VersusView:
             (short_scores, "mono", 15, theme.TEXT, 22),
             (next_round, "sans", 13, theme.DIM, 18),
         ]
-        self._draw_card(surface, place, full, short)
-
-    def _draw_card(
-        self, surface: pygame.Surface, place: pygame.Rect, full: list[Line], short: list[Line]
-    ) -> None:
-        """A round card: the ``full`` lines where ``place`` has room, else the ``short`` ones
-        closer together."""
-        fits = stack_height(full, CARD_PAD) <= place.height
-        lines, pad = (full, CARD_PAD) if fits else (short, SHORT_PAD)
-        card = pygame.Rect(0, 0, place.width, min(stack_height(lines, pad), place.height))
-        card.center = place.center
-        self.card = card
-        theme.draw_overlay_card(surface, card, theme.ACCENT)
-        y = card.y + pad
-        for text, kind, size, colour, height in lines:
-            where = (card.centerx, y)
-            theme.draw_text(
-                surface, text, where, kind=kind, size=size, colour=colour, anchor="midtop"
-            )
-            y += height
+        self.card = draw_round_card(surface, place, full, short)
 
     def _draw_footer(
         self, surface: pygame.Surface, rect: pygame.Rect, game: GameSpec, snapshot: Snapshot
@@ -382,49 +354,6 @@ class VersusView:
         return offers
 
 
-def versus_note(snapshot: Snapshot) -> str:
-    """The status line in Versus: what the match needs from the person now."""
-    versus = snapshot.versus
-    intro = "Versus: you and the agent, same seed, side by side."
-    if versus is None:
-        return intro
-    if versus.left_is_agent:
-        left, right = side_names(versus)
-        intro = f"Versus: {left} against {right}, same seed, side by side."
-    if versus.phase == READY:
-        return f"{intro} Enter starts round {versus.round}."
-    if versus.phase == PLAYING and versus.human_done and not versus.left_is_agent:
-        return f"Round {versus.round}: your game is over. Enter ends the round, or watch the agent."
-    if versus.phase == PLAYING:
-        return f"Round {versus.round} on: it ends when both games do."
-    return f"Round {versus.round} is over. Enter starts the next."
-
-
-def stack_height(lines: list[Line], pad: int) -> int:
-    """Pixels a card of ``lines`` takes, with ``pad`` above and below them."""
-    return 2 * pad + sum(height for *_, height in lines)
-
-
-def card_place(
-    area: pygame.Rect, frames: list[pygame.Rect], width: int, game_key: str
-) -> pygame.Rect:
-    """Where a card at most ``width`` wide may go over ``area``: all of it (the card is
-    centred), or, for a game whose play lies in a band across its ``frames``, the larger
-    free part of ``area`` above or below that band."""
-    place = area.inflate(-2 * CARD_MARGIN, -2 * CARD_MARGIN)
-    place.width = min(place.width, width)
-    place.centerx = area.centerx
-    band = PLAY_BANDS.get(game_key)
-    if band is None or not frames:
-        return place
-    top = min(frame.y + int(frame.height * band[0]) for frame in frames) - CARD_MARGIN
-    bottom = max(frame.y + math.ceil(frame.height * band[1]) for frame in frames) + CARD_MARGIN
-    above, below = max(0, top - place.y), max(0, place.bottom - bottom)
-    if above >= below:
-        return pygame.Rect(place.x, top - above, place.width, above)
-    return pygame.Rect(place.x, bottom, place.width, below)
-
-
 def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple[str, str]]:
     """What a side's label shows: fruit catch's catches and misses over the match (a round is
     one fruit), other games the round's score."""
@@ -435,24 +364,6 @@ def _side_fields(versus: VersusState, human: bool, game: GameSpec) -> list[tuple
     return [("score", theme.format_number(score))]
 
 
-def _draw_game_over(
-    surface: pygame.Surface,
-    box: pygame.Rect,
-    frame: pygame.Rect,
-    game: GameSpec,
-    notes: tuple[str, ...],
-) -> None:
-    """GAME OVER and what happens next (the first of ``notes`` that fits), over a side's
-    frame (in ``box``), off its play."""
-    place = card_place(box, [frame], min(frame.width - 8, 220), game.key)
-    card = pygame.Rect(0, 0, place.width, min(58, place.height))
-    card.center = place.center
-    widths = [theme.text_surface(note, "sans", 13, theme.DIM).get_width() for note in notes]
-    note = next((n for n, w in zip(notes, widths, strict=True) if w <= card.width - 8), notes[-1])
-    theme.draw_overlay_card(surface, card, theme.ACCENT)
-    theme.draw_notice(surface, card, ("GAME OVER", 16, theme.ORANGE), (note, 13))
-
-
 def _keys_text(game: GameSpec) -> str:
     """A person's keys for ``game``: ``←/A left   →/D right``."""
     moves: dict[int, list[str]] = {}
@@ -461,84 +372,3 @@ def _keys_text(game: GameSpec) -> str:
     return "   ".join(
         f"{'/'.join(keys)} {game.action_names[action]}" for action, keys in sorted(moves.items())
     )
-
-
-def shown_name(described: str) -> str:
-    """An agent as the match names it: its file or the load list's name for it, shortened
-    ("breakout.pt + 120 updates here": "the shipped agent + 120 updates here"; "Breakout after
-    1 h of CPU training": "Breakout after 1 h")."""
-    head, plus, rest = described.partition(" + ")
-    if Path(head).suffix in (".pt", *FOREIGN_SUFFIXES):
-        head = short_name(Path(head))
-    elif head.lower().startswith("shipped agent"):  # the load list's "Shipped agent, 7 h of ..."
-        head = SHIPPED
-    head = head.removesuffix(" of CPU training").removesuffix(" of training")
-    return head + plus + rest
-
-
-def challenger_command(path: Path | None) -> SetChallenger:
-    """The command that puts the agent in ``path`` on Versus's left side (None: a person),
-    named as the side's header names it."""
-    return SetChallenger(path, "" if path is None else short_name(path))
-
-
-def plays_shipped(snapshot: Snapshot) -> bool:
-    """Whether the session's agent is the shipped one as it shipped (no updates since)."""
-    return shown_name(snapshot.training.agent_source) == SHIPPED
-
-
-_PAIRINGS: dict[tuple[Path, str], tuple[float, Path | None]] = {}  # (saves, game): when, stage
-
-
-def ready_pairing(saves_dir: Path, game: str) -> Path | None:
-    """The challenger of ``game``'s ready agent-against-agent pairing, its first time-lapse
-    stage (Breakout after 1 h) against the shipped agent; None where either is missing.
-    Looked up every ``PAIRING_RESCAN_S`` at most."""
-    key, now = (Path(saves_dir), game), time.monotonic()
-    seen = _PAIRINGS.get(key)
-    if seen is None or now - seen[0] > PAIRING_RESCAN_S:
-        stages = time_lapse_stages(Path(saves_dir), game)
-        shipped = (Path(saves_dir) / f"{game}.pt").is_file()
-        seen = _PAIRINGS[key] = (now, stages[0] if stages and shipped else None)
-    return seen[1]
-
-
-def side_names(versus: VersusState) -> tuple[str, str]:
-    """Who plays each side: "you" or the challenging agent, and the session's agent."""
-    left = shown_name(versus.left_name) if versus.left_is_agent else "you"
-    return left, shown_name(versus.right_name)
-
-
-def verdict_text(winner: str, versus: VersusState) -> str:
-    """The round card's headline: a person's as ever; between two agents, the winner's name."""
-    if not versus.left_is_agent or winner not in ("human", "agent"):
-        return VERDICTS[winner]
-    name = side_names(versus)[0 if winner == "human" else 1]
-    return f"{name[:1].upper()}{name[1:]} wins"
-
-
-def _waiting(versus: VersusState, human: bool, names: tuple[str, str]) -> tuple[str, ...]:
-    """What a side whose game is over says while the other plays on (the first that fits)."""
-    if human and not versus.left_is_agent:
-        return ("Enter: end the round", "Enter: end it")
-    other = names[1] if human else names[0]
-    return (f"waiting for {other}", "waiting")
-
-
-def first_fitting(texts: tuple[str, ...], kind: str, size: int, width: int) -> str:
-    """The first of ``texts`` no wider than ``width`` pixels, else the last."""
-    for text in texts:
-        if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
-            return text
-    return texts[-1]
-
-
-def fit_text(text: str, kind: str, size: int, width: int) -> str:
-    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
-    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
-        return text
-    while len(text) > 1:
-        text = text[:-1].rstrip()
-        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
-            break
-    return text + "…"
