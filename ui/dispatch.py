@@ -7,11 +7,9 @@ the screen turns events into intents, lays out and draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from agent.live.channels import (
-    WATCH,
     HandBack,
     HumanAction,
     Load,
@@ -31,10 +29,11 @@ from agent.live.channels import (
     Step,
 )
 from agent.live.session import TrainingSession
-from game.registry import GAMES, GameSpec
+from game.registry import GAMES
 from ui.controls import SPEEDS, ControlPanel
-from ui.game_view import speed_label
-from ui.recorder import GifCapture, own_pace, recording_path
+from ui.game_records import GameRecord, Replacement
+from ui.recorder import GifCapture
+from ui.recording_desk import RecordingDesk
 from ui.saves import USER_FOLDER, checkpoint_path, default_name, display_name
 from ui.scoreboard import Scoreboard
 from ui.sessions import SessionPool
@@ -65,30 +64,7 @@ TOGGLE_NOTES = {
 NO_DEMO_SHARE = "PQN has no replay memory: it learns your steps in its rollouts"
 
 
-@dataclass(frozen=True)
-class Replacement:
-    """An agent asked for in place of one that learned since it was last saved: sent once the
-    person answers the question (Save / Discard / Cancel)."""
-
-    command: Load | NewAgent
-    game: str
-    unsaved: int  # the current agent's updates not saved
-    label: str  # what would replace it ("a new agent", "Shipped agent, 7 h of CPU training")
-
-
-@dataclass
-class GameRecord:
-    """What the window keeps for each game, also while another one is on screen."""
-
-    board: Scoreboard
-    paused: bool = False  # as the user left it
-    save_name: str | None = None  # in the save box
-    selected_save: str | None = None  # in the load list
-    shipped_offered: bool = False  # the shipped agent was offered once
-    seen_message: int | None = None  # serial of the session's last message shown
-
-
-class Dispatcher:
+class Dispatcher(RecordingDesk):
     """The user's choices and the sessions they steer; ``perform`` does what an intent asks
     (all but opening the help and quitting, which the screen does)."""
 
@@ -130,17 +106,9 @@ class Dispatcher:
     # -- sessions -----------------------------------------------------------------------------
 
     @property
-    def game(self) -> GameSpec:
-        return GAMES[self.game_key]
-
-    @property
     def here(self) -> GameRecord:
         """What the window keeps for the game on screen."""
         return self.games[self.game_key]
-
-    @property
-    def session(self) -> TrainingSession:
-        return self.pool.get(self.game_key, self.mode)
 
     def activate(self, key: str) -> None:
         """Bring game ``key``'s session on screen with the window's choices."""
@@ -181,9 +149,6 @@ class Dispatcher:
         session, self._overlay_paused = self._overlay_paused, None
         if session is not None:
             session.send(Resume())
-
-    def _say(self, message: str, error: bool = False) -> None:
-        self.status.say(message, error)
 
     # -- intents ------------------------------------------------------------------------------
 
@@ -413,46 +378,3 @@ class Dispatcher:
             self._load_shipped()
         self._set_mode(Mode.VERSUS)
         self.session.send(challenger_command(stage))
-
-    # -- recording ----------------------------------------------------------------------------
-
-    def _toggle_recording(self) -> None:
-        if self.recording is not None:
-            self.stop_recording()
-            return
-        session = self.session
-        snapshot = session.snapshot()
-        path = recording_path(self.recordings_dir, self.game_key, snapshot.mode.value)
-        try:
-            self.recording = GifCapture(path, self.game, own_pace(snapshot, self.game), self.with_q)
-        except OSError as error:
-            self._say(f"cannot record to {path}: {error.strerror or error}", error=True)
-            return
-        note = ""
-        if SPEEDS[self.speed_index] != WATCH:  # a faster game would be seen in jumps
-            session.send(SetSpeed(WATCH))
-            note = f"; {speed_label(SPEEDS[self.speed_index])} again when it stops"
-        self._say(f"recording {path} at the game's own pace{note}")
-
-    def _set_speed(self, index: int) -> None:
-        self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
-        speed = SPEEDS[self.speed_index]
-        if self.recording is None:
-            self.session.send(SetSpeed(speed))
-        else:
-            self._say(f"The recording keeps the game's own pace: {speed_label(speed)} after it.")
-
-    def record(self, snapshot: Snapshot) -> None:
-        """Hand a recording in progress the latest snapshot."""
-        if self.recording is not None:
-            self.recording.add(snapshot)
-
-    def stop_recording(self, reason: str | None = None) -> None:
-        """Finish the recording, if one runs, and give the game its speed back."""
-        recording, self.recording = self.recording, None
-        if recording is None:
-            return
-        recording.close()
-        if SPEEDS[self.speed_index] != WATCH:
-            self.session.send(SetSpeed(SPEEDS[self.speed_index]))
-        self._say(recording.outcome(reason), error=bool(recording.error))
