@@ -19,7 +19,8 @@ from tests.support import snapshot_of, with_fields
 from ui import theme
 from ui.game_view import HEADER, GameView
 from ui.layout import CURVE_MIN_H, MIN_LAYOUT, arcade_layout
-from ui.panels import QValuePanel, nice_ticks, tick_label
+from ui.learning_curve import nice_ticks, tick_label
+from ui.q_panel import QValuePanel
 from ui.scoreboard import Scoreboard, countdown_label
 from ui.top_bar import STATUS_BAR, TOP_BAR
 from ui.versus_view import LABEL_H, VersusView
@@ -204,7 +205,7 @@ def test_a_paused_narrow_view_keeps_paused_in_its_header_clear_of_the_title(surf
 
 
 def test_the_stats_say_when_an_agent_keeps_no_replay_memory(surface, monkeypatch):
-    from ui.panels import StatsPanel
+    from ui.stats_panel import StatsPanel
 
     written: list[str] = []
     draw_text = theme.draw_text

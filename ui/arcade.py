@@ -23,14 +23,16 @@ from ui.controls import ControlPanel
 from ui.dispatch import Dispatcher
 from ui.gamepad import JOYSTICK_EVENTS, Gamepads
 from ui.layout import arcade_layout
-from ui.panels import LearningCurve, QValuePanel, StatsPanel
+from ui.learning_curve import LearningCurve
 from ui.play_area import PlayArea
+from ui.q_panel import QValuePanel
 from ui.quitting import QuitDialog, QuitGuard
 from ui.saves import default_name, list_checkpoints
 from ui.screen import Screen
 from ui.sessions import SessionPool
 from ui.settings import WindowSettings
 from ui.shortcuts import Act, HeldKeys, Intent, intent_for_key
+from ui.stats_panel import StatsPanel
 from ui.toggles import ToggleBar
 from ui.top_bar import StatusLine, TopBar, draw_status_bar, draw_top_bar
 

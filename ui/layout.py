@@ -7,7 +7,8 @@ import pygame
 from game.registry import GAMES
 from ui import theme
 from ui.controls import ControlPanel
-from ui.panels import QValuePanel, StatsPanel
+from ui.q_panel import QValuePanel
+from ui.stats_panel import StatsPanel
 from ui.toggles import STRIP_H
 from ui.top_bar import STATUS_BAR, TOP_BAR
 

@@ -9,7 +9,7 @@ import pygame
 from agent.live.race import SOLVE_WINDOW, RaceState, SideState
 from game.registry import GameSpec
 from ui import theme
-from ui.panels import _polyline, _trailing_mean, nice_ticks, tick_label
+from ui.learning_curve import nice_ticks, polyline, tick_label, trailing_mean
 from ui.race_parts import SIDE_COLOURS
 
 
@@ -130,8 +130,8 @@ class RaceChart:
             faint = (*colour, 70)
             for px, py in _series(values, games, lo, hi, plot):
                 pygame.draw.rect(image, faint, (px - 1, py - 1, 2, 2))
-            line = _series(_trailing_mean(values, SOLVE_WINDOW), games, lo, hi, plot)
-            _polyline(image, colour, line, 2)
+            line = _series(trailing_mean(values, SOLVE_WINDOW), games, lo, hi, plot)
+            polyline(image, colour, line, 2)
             if side.solved_steps is not None:
                 pygame.draw.circle(image, colour, line[-1], 6)
                 pygame.draw.circle(image, theme.CARD, line[-1], 3)

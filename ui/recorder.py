@@ -29,7 +29,7 @@ from agent.recording import GifRecorder
 from game.registry import GameSpec
 from ui import theme
 from ui.game_view import MODE_NAMES, frame_to_surface
-from ui.panels import QValuePanel
+from ui.q_panel import QValuePanel
 
 TARGET_HEIGHT = 420  # pixels: frames are scaled by the integer nearest to this
 PANEL_WIDTH = 320  # pixels, the Q-value panel beside the frame
