@@ -23,7 +23,7 @@ from pygame_gui.elements import (
 
 from agent.live.channels import FAST, WATCH, Mode, Snapshot
 from ui import theme
-from ui.game_view import speed_label
+from ui.control_labels import draw_labels
 from ui.saves import display_name
 from ui.shortcuts import Act, Intent
 
@@ -329,59 +329,7 @@ class ControlPanel:
         if not self.widgets:
             return
         theme.draw_card(surface, self.rect)
-        spots = self._spots
-        value_x, middle = spots["epsilon_value"]
-        theme.draw_text(
-            surface, "epsilon", spots["epsilon"], size=13, colour=theme.DIM, anchor="midleft"
-        )
-        if snapshot.mode is Mode.HUMAN:
-            theme.draw_text(
-                surface,
-                "you play",
-                spots["epsilon_value"],
-                size=13,
-                colour=theme.FAINT,
-                anchor="midleft",
-            )
-        else:
-            train = snapshot.mode is Mode.TRAIN
-            colour = theme.ORANGE if snapshot.training.epsilon_overridden else theme.TEXT
-            theme.draw_text(
-                surface,
-                f"{snapshot.training.epsilon:.2f}",
-                (value_x, middle + 1),
-                kind="mono",
-                size=15,
-                colour=colour,
-                anchor="bottomleft",
-            )
-            if train:
-                note = f"sched {snapshot.training.scheduled_epsilon:.2f}"
-            else:
-                note = "set" if snapshot.training.epsilon_overridden else "greedy"
-            theme.draw_text(
-                surface,
-                note,
-                (value_x, middle + 1),
-                kind="mono",
-                size=11,
-                colour=theme.DIM,
-                anchor="topleft",
-            )
-            if train and self.epsilon is not None:
-                track = self.epsilon.rect.inflate(-16, 0)
-                x = track.x + int(snapshot.training.scheduled_epsilon * track.width)
-                tip = self.epsilon.rect.bottom + 1
-                marker = [(x, tip), (x - 4, tip + 5), (x + 4, tip + 5)]
-                pygame.draw.polygon(surface, theme.DIM, marker)
-        theme.draw_text(
-            surface, "speed", spots["speed"], size=13, colour=theme.DIM, anchor="midleft"
-        )
-        natural = snapshot.mode in (Mode.HUMAN, Mode.VERSUS)
-        text = "natural" if natural else speed_label(snapshot.speed)  # a recording holds watch
-        theme.draw_text(
-            surface, text, spots["speed_value"], kind="mono", size=13, anchor="midright"
-        )
+        draw_labels(surface, self._spots, snapshot, self.epsilon)
 
 
 def _option_text(option: str | tuple[str, str]) -> str:
