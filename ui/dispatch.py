@@ -59,8 +59,6 @@ TOGGLE_NOTES = {
         "Saliency overlay off.",
     ),
 }
-
-
 NO_DEMO_SHARE = "PQN has no replay memory: it learns your steps in its rollouts"
 
 
