@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def game_of(path: Path) -> str:
-    """The game a shipped file is for: ``breakout-after-1h.pt`` and ``breakout-pqn.pt`` too."""
+    """The game a shipped file is for: ``breakout-after-1h.pt`` and ``breakout-10m.pt`` too."""
     return path.stem.split("-")[0]
 
 

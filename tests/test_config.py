@@ -404,9 +404,9 @@ def test_an_old_flat_dqn_checkpoint_config_reads_into_dqn():
 
 
 def test_an_old_flat_pqn_checkpoint_config_reads_into_pqn_and_drops_dqns_keys():
-    flat = saved_config_of("breakout")
+    flat = saved_config_of("breakout-after-4h")  # a time-lapse stage, written before sections
     assert flat["algorithm"] == "pqn" and "buffer_size" in flat and "pqn" not in flat
-    config = saved_config(flat, "saves/breakout.pt")
+    config = saved_config(flat, "saves/breakout-after-4h.pt")
     assert config.algorithm == "pqn" and isinstance(config.learner, PQNSettings)
     for key in ("num_envs", "rollout_steps", "update_epochs", "minibatches", "anneal_lr"):
         assert getattr(config.pqn, key) == flat[key], key
