@@ -10,6 +10,7 @@ from pathlib import Path
 import pygame
 import pytest
 
+from agent.checkpoint import read_checkpoint
 from agent.live.channels import Mode
 from tests.test_app import click, press, run_until, tick
 
@@ -60,7 +61,11 @@ def test_the_campaign_time_lapse_loads_from_the_list_and_plays(make_app, tmp_pat
     app = make_app("breakout", start_mode=Mode.AGENT)
     run_until(app, lambda s: s.message.text.startswith("loaded"))
     listed = list(app.arcade.controls._save_paths)
-    assert listed == ["Shipped agent, 7 h of CPU training", "Breakout after 1 h of CPU training"]
+    hours = round(read_checkpoint(ROOT / "saves" / "breakout.pt")["info"]["train_seconds"] / 3600)
+    assert listed == [
+        f"Shipped agent, {hours} h of CPU training",  # its own hours, from its file's info
+        "Breakout after 1 h of CPU training",
+    ]
     app.arcade.controls.set_saves(
         list(app.arcade.controls._save_paths.values()), "Breakout after 1 h of CPU training"
     )
