@@ -29,6 +29,7 @@ from agent.config import AgentConfig
 from agent.device import describe_machine
 from agent.evaluation import evaluate_policy, make_game_env, score_summary
 from agent.interop import check_sb3_network, write_sb3_zip
+from agent.learner import compute_path
 from agent.learners import make_trainer
 from agent.messages import first_line
 from agent.pqn import annealed_learning_rate
@@ -128,6 +129,8 @@ def train(
     _warn_if_learning_stops(config, trainer.global_step + steps, stream)
     metrics = MetricsLog(save_path.with_suffix(".metrics.csv"))
     bar = ProgressLine(stream, progress)
+    if progress:
+        stream.write(f"{config.algorithm} on {compute_path(config, device)}\n")
     result = TrainResult(game=game.key, env_steps=0, seconds=0.0, episodes=0)
     eval_every = config.eval_every or (steps if stop_at is not None else 0)
     # Evaluation seeds follow the step, so that a resumed run scores on the games it would have.

@@ -79,6 +79,19 @@ def bf16_supported(device: torch.device) -> bool:
     return False
 
 
+def compute_path(config: AgentConfig, device: torch.device) -> str:
+    """The path a run takes on ``device``: bf16 where the config asks for it and it is native,
+    else float32; on a CPU, how many threads torch uses (``benchmarks/pqn_threads.py`` says
+    which split of the cores is fastest on a given CPU)."""
+    if config.mixed_precision and bf16_supported(device):
+        precision = "bf16 (native here)"
+    else:
+        precision = "float32" + (" (no native bf16 here)" if config.mixed_precision else "")
+    count = torch.get_num_threads()
+    threads = f", {count} torch thread{'s' if count > 1 else ''}" if device.type == "cpu" else ""
+    return f"{device.type.upper()}, {precision}{threads}"
+
+
 def bf16_autocast(enabled: bool, device: torch.device) -> contextlib.AbstractContextManager:
     """bf16 autocast on ``device`` when ``enabled``, else nothing."""
     if enabled:
