@@ -125,10 +125,8 @@ class DQNTrainer(Counting):
             memory.end_episode()
         self._stored_last_step = learn
         eps = self.scheduled_epsilon if epsilon is None else epsilon
-        decision = self.learner.policy.act(self._obs, eps, self.rng)
+        decision = self.learner.policy.act(self._obs, eps, self.rng).taken_over(action)
         chosen, greedy = decision.action, decision.greedy
-        if action is not None:
-            chosen, greedy = int(action), int(action) == int(decision.q_values.argmax())
         next_obs, reward, terminated, truncated, info = self.env.step(chosen)
         reward = float(reward)
         if learn:

@@ -35,6 +35,14 @@ class Decision:
     q_values: np.ndarray
     greedy: bool
 
+    def taken_over(self, action: int | None) -> Decision:
+        """The step a person's ``action`` replaces this choice with (``None``: none does):
+        the same Q-values, greedy only if the person chose the greedy action."""
+        if action is None:
+            return self
+        chosen = int(action)
+        return Decision(chosen, self.q_values, chosen == int(self.q_values.argmax()))
+
 
 class Policy:
     """``network``'s Q-values and epsilon-greedy actions, for one observation or a batch."""

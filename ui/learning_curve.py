@@ -76,19 +76,7 @@ class LearningCurve:
         ticks = nice_ticks(lo, hi, max(1, min(4, plot.height // TICK_SPACING)))
         self.ticks, self.plot_size = ticks, plot.size
         lo, hi = ticks[0], ticks[-1]  # the plot spans whole ticks, so its lines are round
-        step = ticks[1] - ticks[0]
-        for tick in ticks:
-            y = plot.bottom - int((tick - lo) / (hi - lo) * plot.height)
-            pygame.draw.line(image, theme.GRID, (plot.x, y), (plot.right, y))
-            theme.draw_text(
-                image,
-                tick_label(tick, step),
-                (plot.x - 6, y),
-                kind="mono",
-                size=11,
-                colour=theme.DIM,
-                anchor="midright",
-            )
+        draw_value_grid(image, plot, ticks)
         count = f"{len(values):,} episode{'s' if len(values) != 1 else ''}"
         theme.draw_text(
             image,
@@ -102,6 +90,22 @@ class LearningCurve:
             image.fill(theme.FAINT, (point[0] - 1, point[1] - 1, 2, 2))
         polyline(image, theme.ACCENT, _points(average, lo, hi, plot), 2)
         return image
+
+
+def value_y(value: float, lo: float, hi: float, plot: pygame.Rect) -> int:
+    """The row of ``plot`` where ``value`` lies on an axis from ``lo`` (bottom) to ``hi``."""
+    return plot.bottom - int((value - lo) / (hi - lo) * plot.height)
+
+
+def draw_value_grid(image: pygame.Surface, plot: pygame.Rect, ticks: tuple[float, ...]) -> None:
+    """A grid line and a label at each tick; the axis runs from the first tick to the last."""
+    lo, hi, step = ticks[0], ticks[-1], ticks[1] - ticks[0]
+    for tick in ticks:
+        y = value_y(tick, lo, hi, plot)
+        pygame.draw.line(image, theme.GRID, (plot.x, y), (plot.right, y))
+        at = (plot.x - 6, y)
+        label = tick_label(tick, step)
+        theme.draw_text(image, label, at, kind="mono", size=11, colour=theme.DIM, anchor="midright")
 
 
 def nice_ticks(lo: float, hi: float, most: int = 4) -> tuple[float, ...]:

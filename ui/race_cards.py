@@ -22,7 +22,7 @@ def draw_side_card(
     inner = theme.draw_card(surface, rect)
     pygame.draw.rect(surface, colour, (rect.x, rect.y + 10, 4, rect.height - 20))
     theme.draw_text(
-        surface, fit(label, inner.width, 17, "bold"), inner.topleft, kind="bold", size=17
+        surface, theme.fit_text(label, inner.width, 17, "bold"), inner.topleft, kind="bold", size=17
     )
     state, state_colour = standing(side)
     if state:
@@ -46,7 +46,11 @@ def draw_side_card(
         y += line
     if side is not None and side.error and y + 16 <= inner.bottom:
         theme.draw_text(
-            surface, fit(side.error, inner.width, 12), (inner.x, y), size=12, colour=theme.RED
+            surface,
+            theme.fit_text(side.error, inner.width, 12),
+            (inner.x, y),
+            size=12,
+            colour=theme.RED,
         )
 
 
@@ -73,7 +77,7 @@ def draw_summary_card(
     y = card.y + 14
     theme.draw_text(
         surface,
-        fit(headline, card.width - 16, 24, "bold"),
+        theme.fit_text(headline, card.width - 16, 24, "bold"),
         (card.centerx, y),
         kind="bold",
         size=24,
@@ -84,7 +88,7 @@ def draw_summary_card(
     for line in lines:
         theme.draw_text(
             surface,
-            fit(line, card.width - 16, 15, "mono"),
+            theme.fit_text(line, card.width - 16, 15, "mono"),
             (card.centerx, y),
             kind="mono",
             size=15,
@@ -93,7 +97,7 @@ def draw_summary_card(
         y += 26
     theme.draw_text(
         surface,
-        fit(footer, card.width - 16, 13),
+        theme.fit_text(footer, card.width - 16, 13),
         (card.centerx, y + 4),
         size=13,
         colour=theme.DIM,
@@ -126,14 +130,3 @@ def clock(seconds: float) -> str:
     """0:42, 3:00."""
     whole = int(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
-
-
-def fit(text: str, width: int, size: int, kind: str = "sans") -> str:
-    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
-    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
-        return text
-    while len(text) > 1:
-        text = text[:-1]
-        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
-            break
-    return text + "…"

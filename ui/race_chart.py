@@ -9,7 +9,7 @@ import pygame
 from agent.live.race import SOLVE_WINDOW, RaceState, SideState
 from game.registry import GameSpec
 from ui import theme
-from ui.learning_curve import nice_ticks, polyline, tick_label, trailing_mean
+from ui.learning_curve import draw_value_grid, nice_ticks, polyline, trailing_mean, value_y
 from ui.race_parts import SIDE_COLOURS
 
 
@@ -89,19 +89,7 @@ class RaceChart:
             lo, hi = lo - 1.0, hi + 1.0
         ticks = nice_ticks(lo, hi, max(1, min(5, plot.height // 40)))
         lo, hi = ticks[0], ticks[-1]
-        step = ticks[1] - ticks[0]
-        for tick in ticks:
-            y = _y(tick, lo, hi, plot)
-            pygame.draw.line(image, theme.GRID, (plot.x, y), (plot.right, y))
-            theme.draw_text(
-                image,
-                tick_label(tick, step),
-                (plot.x - 6, y),
-                kind="mono",
-                size=11,
-                colour=theme.DIM,
-                anchor="midright",
-            )
+        draw_value_grid(image, plot, ticks)
         games = max(len(r) for r in returns)
         theme.draw_text(
             image,
@@ -112,7 +100,7 @@ class RaceChart:
             anchor="topright",
         )
         theme.draw_text(image, "0", (plot.x, plot.bottom + 4), size=11, colour=theme.DIM)
-        solved_y = _y(game.solved_score, lo, hi, plot)
+        solved_y = value_y(game.solved_score, lo, hi, plot)
         for x in range(plot.x, plot.right, 10):
             pygame.draw.line(image, theme.GREEN, (x, solved_y), (min(x + 5, plot.right), solved_y))
         theme.draw_text(
@@ -136,10 +124,6 @@ class RaceChart:
                 pygame.draw.circle(image, colour, line[-1], 6)
                 pygame.draw.circle(image, theme.CARD, line[-1], 3)
         return image
-
-
-def _y(value: float, lo: float, hi: float, plot: pygame.Rect) -> int:
-    return plot.bottom - int((value - lo) / (hi - lo) * plot.height)
 
 
 def _series(

@@ -50,6 +50,12 @@ def _chip(
     return rect
 
 
+def _key_hint(surface: pygame.Surface, keys: str, x: int, row: int) -> None:
+    """The keys that also pick a row's chips, after its last chip."""
+    at = (x + 4, row + CHIP_H // 2)
+    theme.draw_text(surface, keys, at, kind="mono", size=12, colour=theme.DIM, anchor="midleft")
+
+
 def draw_setup(screen: RaceScreen, surface: pygame.Surface, rect: pygame.Rect) -> None:
     inner = theme.draw_card(surface, rect)
     rows = [inner.y + i * ROW for i in range(3)]
@@ -78,15 +84,7 @@ def draw_setup(screen: RaceScreen, surface: pygame.Surface, rect: pygame.Rect) -
             screen, surface, limit_x, rows[0], text, Choice("limit", limit), limit == screen.limit
         )
         limit_x = chip.right + 8
-    theme.draw_text(
-        surface,
-        "T",
-        (limit_x + 4, rows[0] + CHIP_H // 2),
-        kind="mono",
-        size=12,
-        colour=theme.DIM,
-        anchor="midleft",
-    )
+    _key_hint(surface, "T", limit_x, rows[0])
     label("SETTING", inner.x, rows[1])
     x = inner.x + LABEL_W
     for setting in CHOICES:
@@ -100,15 +98,7 @@ def draw_setup(screen: RaceScreen, surface: pygame.Surface, rect: pygame.Rect) -
             setting == screen.setting,
         )
         x = chip.right + 8
-    theme.draw_text(
-        surface,
-        "← →",
-        (x + 4, rows[1] + CHIP_H // 2),
-        kind="mono",
-        size=12,
-        colour=theme.DIM,
-        anchor="midleft",
-    )
+    _key_hint(surface, "← →", x, rows[1])
     label("SIDES", inner.x, rows[2])
     x = inner.x + LABEL_W
     middle = rows[2] + CHIP_H // 2

@@ -73,7 +73,7 @@ class StatsPanel:
             shown = theme.draw_text(surface, label, (x, y), size=13, colour=theme.DIM)
             right = x + column - (12 if i % columns < columns - 1 else 0)
             room = right - shown.right - 8
-            value = _fit(value, room, "mono", 13)
+            value = theme.fit_text(value, room, 13, "mono")
             theme.draw_text(surface, value, (right, y + 1), kind="mono", size=13, anchor="topright")
 
     def _draw_assisted(
@@ -95,20 +95,9 @@ class StatsPanel:
         room = rect.right - theme.PAD - left - 16
         theme.draw_text(
             surface,
-            _fit(self.note, room, "sans", 12),
+            theme.fit_text(self.note, room, 12),
             (rect.right - theme.PAD, rect.y + theme.PAD + 7),
             size=12,
             colour=theme.PURPLE,
             anchor="midright",
         )
-
-
-def _fit(text: str, width: int, kind: str, size: int) -> str:
-    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
-    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
-        return text
-    while len(text) > 1:
-        text = text[:-1]
-        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
-            break
-    return text + "…"

@@ -67,6 +67,17 @@ def text_surface(text: str, kind: str, size: int, colour: Colour) -> pygame.Surf
     return font(kind, size).render(text, True, colour)
 
 
+def fit_text(text: str, width: int, size: int, kind: str = "sans") -> str:
+    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
+    if text_surface(text, kind, size, TEXT).get_width() <= width:
+        return text
+    while len(text) > 1:
+        text = text[:-1].rstrip()
+        if text_surface(text + "…", kind, size, TEXT).get_width() <= width:
+            break
+    return text + "…"
+
+
 def clear_caches() -> None:
     """Forget fonts and rendered text: they die with ``pygame.quit()``."""
     text_surface.cache_clear()

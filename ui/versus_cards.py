@@ -71,17 +71,6 @@ def first_fitting(texts: tuple[str, ...], kind: str, size: int, width: int) -> s
     return texts[-1]
 
 
-def fit_text(text: str, kind: str, size: int, width: int) -> str:
-    """``text``, cut short with an ellipsis where it is wider than ``width`` pixels."""
-    if theme.text_surface(text, kind, size, theme.TEXT).get_width() <= width:
-        return text
-    while len(text) > 1:
-        text = text[:-1].rstrip()
-        if theme.text_surface(text + "…", kind, size, theme.TEXT).get_width() <= width:
-            break
-    return text + "…"
-
-
 def draw_round_card(
     surface: pygame.Surface, place: pygame.Rect, full: list[Line], short: list[Line]
 ) -> pygame.Rect:

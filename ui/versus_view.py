@@ -25,7 +25,6 @@ from ui.versus_cards import (
     draw_game_over,
     draw_round_card,
     first_fitting,
-    fit_text,
 )
 from ui.versus_names import side_names, verdict_text, waiting
 
@@ -210,7 +209,7 @@ class VersusView:
             for label, value in fields
         )
         text = "YOU" if name == "you" else name
-        text = fit_text(text, "bold", 12, max(NAME_MIN_W, rect.width - numbers - 26))
+        text = theme.fit_text(text, max(NAME_MIN_W, rect.width - numbers - 26), 12, "bold")
         pill = theme.draw_pill(surface, text, (rect.x, middle), colour, anchor="midleft")
         x = pill.right + 12
         for label, value in fields:

@@ -30,10 +30,8 @@ class AgentGame:
 
     def step(self, policy: Policy, epsilon: float, action: int | None = None) -> StepReport:
         """One move: the policy's epsilon-greedy choice, or ``action`` (a person's)."""
-        decision = policy.act(self.obs, epsilon, self.rng)
+        decision = policy.act(self.obs, epsilon, self.rng).taken_over(action)
         chosen, greedy = decision.action, decision.greedy
-        if action is not None:
-            chosen, greedy = int(action), int(action) == int(decision.q_values.argmax())
         next_obs, reward, terminated, truncated, info = self.env.step(chosen)
         self.episode_return += float(reward)
         self.episode_length += 1
