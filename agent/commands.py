@@ -274,8 +274,9 @@ class StopRequest:
 
 
 def _warn_if_learning_stops(config: AgentConfig, end_step: int, stream: TextIO) -> None:
-    """One line when the run goes on past the step where its learning rate reaches zero."""
-    if config.algorithm != "pqn" or annealed_learning_rate(config, end_step) > 0:
+    """One line when the run goes on past the step where its learning rate reaches zero (a run
+    that ends there, as a default run from scratch does, learns at every step it takes)."""
+    if config.algorithm != "pqn" or annealed_learning_rate(config, end_step - 1) > 0:
         return
     stream.write(
         f"warning: the learning rate anneals to 0 at step {config.total_steps:,} "

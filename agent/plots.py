@@ -118,20 +118,22 @@ def _runs_figure(plt, tables, title):
 
 
 def _campaign_figure(plt, path, rows, title):
-    """Score against env steps and against hours; one line per learner the record holds (a
-    side-by-side record holds two)."""
-    learners = sorted({row.get("algorithm", "") for row in rows})
+    """Score against env steps and against hours; one line per run the record holds: per
+    learner (a side-by-side record holds two) and per seed (a campaign may hold several)."""
+    runs = sorted({_run_of(row) for row in rows})
+    learners = {learner for learner, _ in runs}
+    seeds = {seed for _, seed in runs}
     figure, (by_steps, by_hours) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-    for index, learner in enumerate(learners):
+    for index, (learner, seed) in enumerate(runs):
         mine = sorted(
-            (row for row in rows if row.get("algorithm", "") == learner),
+            (row for row in rows if _run_of(row) == (learner, seed)),
             key=lambda row: float(row["env_steps"]),
         )
         steps = _floats(mine, "env_steps", path)
         hours = _floats(mine, "hours", path)
         scores = _floats(mine, "score_mean", path)
         spread = _floats(mine, "score_std", path) if "score_std" in mine[0] else None
-        name = learner.upper() if len(learners) > 1 else "this app"
+        name = _run_name(learner, seed, len(learners) > 1, len(seeds) > 1)
         for axes, x in ((by_steps, steps / 1e6), (by_hours, hours)):
             color = f"C{index}"
             axes.plot(x, scores, "o-", color=color, label=f"{name} (30 games, epsilon 0.05)")
@@ -150,10 +152,20 @@ def _campaign_figure(plt, path, rows, title):
         axes.grid(alpha=0.3)
         axes.set_ylim(bottom=0)
     for index, (name, (ref_steps, ref_scores)) in enumerate(REFERENCE_CURVES.items()):
-        color = f"C{len(learners) + index}"
+        color = f"C{len(runs) + index}"
         by_steps.plot(np.array(ref_steps) / 1e6, ref_scores, "s--", color=color, label=name)
     by_steps.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, 0.92))
-    if len(learners) > 1:
+    if len(runs) > 1:
         by_hours.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, 0.92))
     figure.suptitle(title or "Breakout campaign: score against env steps and against hours")
     return figure
+
+
+def _run_of(row: dict[str, str]) -> tuple[str, str]:
+    return row.get("algorithm", ""), row.get("seed", "")
+
+
+def _run_name(learner: str, seed: str, by_learner: bool, by_seed: bool) -> str:
+    """A run's name in the legend: what tells it apart from the record's other runs."""
+    parts = ([learner.upper()] if by_learner else []) + ([f"seed {seed}"] if by_seed else [])
+    return ", ".join(parts) or "this app"

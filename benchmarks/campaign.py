@@ -7,8 +7,9 @@
 ``score`` plays 30 whole games at epsilon 0.05 (the Nature protocol: up to 30 no-op starts,
 5 lives, unclipped score; seeds 6000-6029) and appends a row: env steps, hours of training
 (the checkpoint's own clock, summed over the chunks it was resumed through), machine, score,
-the command that made the checkpoint. ``hours`` prints how long this CPU took to reach human
-level (31.8) and 100, read off the record.
+the command that made the checkpoint, and the run's seed (each seed is its own curve). ``hours``
+prints how long each seed took on this CPU to reach human level (31.8) and 100, read off the
+record.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 RECORD = ROOT / "assets" / "campaign" / "breakout.csv"
 COLUMNS = (
     "chunk",
+    "seed",
     "env_steps",
     "hours",
     "score_mean",
@@ -61,6 +63,7 @@ def score(checkpoint: Path, chunk: int, command: str, record: Path) -> dict[str,
     )
     row = {
         "chunk": chunk,
+        "seed": info.get("seed", ""),
         "env_steps": int(counters.get("global_step", 0)),
         "hours": round(float(info.get("train_seconds", 0.0)) / 3600, 3),
         "score_mean": round(float(returns.mean()), 2),
@@ -83,15 +86,30 @@ def score(checkpoint: Path, chunk: int, command: str, record: Path) -> dict[str,
     return row
 
 
-def hours_to_levels(record: Path) -> dict[str, tuple[float, int] | None]:
-    """For each level, the (hours, env steps) of the first row that reached it, or None."""
+def read_record(record: Path) -> list[dict[str, str]]:
     with open(record, newline="", encoding="utf-8") as file:
-        rows = sorted(csv.DictReader(file), key=lambda row: int(row["env_steps"]))
+        return list(csv.DictReader(file))
+
+
+def seeds_in(record: Path) -> list[str]:
+    """The record's runs by seed, in order."""
+    return sorted({row.get("seed", "") for row in read_record(record)}, key=_seed_order)
+
+
+def hours_to_levels(record: Path, seed: str | None = None) -> dict[str, tuple[float, int] | None]:
+    """For each level, the (hours, env steps) of the first row of ``seed``'s run (any run when
+    None) that reached it, or None."""
+    rows = [row for row in read_record(record) if seed is None or row.get("seed", "") == seed]
+    rows.sort(key=lambda row: int(row["env_steps"]))
     reached: dict[str, tuple[float, int] | None] = {}
     for name, level in LEVELS.items():
         first = next((row for row in rows if float(row["score_mean"]) >= level), None)
         reached[name] = (float(first["hours"]), int(first["env_steps"])) if first else None
     return reached
+
+
+def _seed_order(seed: str) -> tuple[int, str]:
+    return (int(seed), "") if seed.isdigit() else (1 << 30, seed)
 
 
 def main() -> int:
@@ -102,7 +120,7 @@ def main() -> int:
     scoring.add_argument("--chunk", type=int, required=True, help="which chunk made it")
     scoring.add_argument("--command", dest="train_command", required=True)
     scoring.add_argument("--record", type=Path, default=RECORD)
-    hours = sub.add_parser("hours", help="hours on this CPU to human level and to 100")
+    hours = sub.add_parser("hours", help="each seed's hours to human level and to 100")
     hours.add_argument("--record", type=Path, default=RECORD)
     args = parser.parse_args()
     if args.command == "score":
@@ -112,11 +130,14 @@ def main() -> int:
             f"{row['score_std']} over {GAMES} games at epsilon {EPSILON}"
         )
         return 0
-    for name, reached in hours_to_levels(args.record).items():
-        if reached is None:
-            print(f"{name}: not reached yet")
-        else:
-            print(f"{name}: {reached[0]:.2f} h of CPU training, {reached[1]:,} env steps")
+    for seed in seeds_in(args.record):
+        for name, reached in hours_to_levels(args.record, seed).items():
+            what = (
+                f"{reached[0]:.2f} h of CPU training, {reached[1]:,} env steps"
+                if reached
+                else "not reached yet"
+            )
+            print(f"seed {seed or '?'} to {name}: {what}")
     return 0
 
 

@@ -203,20 +203,24 @@ def steps_on_curve(level: float, curve=DQN_CURVE) -> float:
 
 def breakout_campaign_hours() -> None:
     """Hours of CPU training the campaign took to reach human level and 100, from its record."""
-    from campaign import RECORD, hours_to_levels
+    from campaign import RECORD, hours_to_levels, seeds_in
 
     if not RECORD.exists():
         print("breakout campaign: no record yet", flush=True)
         return
-    for name, reached in hours_to_levels(RECORD).items():
-        level = 31.8 if "31.8" in name else 100.0
-        sb3 = steps_on_curve(level) / SB3_STEPS_PER_S / 3600
-        ours = f"{reached[0]:.1f} h ({reached[1]:,} env steps)" if reached else "not reached yet"
-        print(
-            f"breakout campaign to {name}: ours {ours}; SB3's DQN here ~{sb3:.1f} h "
-            f"({SB3_STEPS_PER_S:.0f} env steps/s x the env steps of CleanRL's DQN curve)",
-            flush=True,
-        )
+    for seed in seeds_in(RECORD):
+        for name, reached in hours_to_levels(RECORD, seed).items():
+            level = 31.8 if "31.8" in name else 100.0
+            sb3 = steps_on_curve(level) / SB3_STEPS_PER_S / 3600
+            ours = "not reached yet"
+            if reached:
+                ours = f"{reached[0]:.1f} h ({reached[1]:,} env steps)"
+            print(
+                f"breakout campaign, seed {seed or '?'}, to {name}: ours {ours}; SB3's DQN here "
+                f"~{sb3:.1f} h ({SB3_STEPS_PER_S:.0f} env steps/s x the env steps of CleanRL's "
+                "DQN curve)",
+                flush=True,
+            )
 
 
 def main() -> None:

@@ -108,3 +108,39 @@ def test_a_side_by_side_record_draws_one_line_per_learner(tmp_path):
     pqn = lines["PQN (30 games, epsilon 0.05)"]
     assert list(pqn.get_xdata()) == [0.5, 1.0] and list(pqn.get_ydata()) == [10.0, 30.0]
     plt.close(figure)
+
+
+def test_each_seed_of_a_campaign_is_its_own_line_and_its_own_hours(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agent.plots import _campaign_figure
+
+    record = tmp_path / "campaign.csv"
+    with open(record, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, campaign.COLUMNS)
+        writer.writeheader()
+        for seed, steps, hours, score in [
+            ("1", 1_000_000, 1.0, 20.0), ("1", 2_000_000, 2.0, 40.0),
+            ("2", 1_000_000, 0.5, 35.0), ("2", 2_000_000, 1.0, 120.0),
+        ]:  # fmt: skip
+            row = {"chunk": 1, "seed": seed, "env_steps": steps, "hours": hours}
+            writer.writerow({**row, "score_mean": score, "score_std": 5.0, "algorithm": "pqn"})
+    assert campaign.seeds_in(record) == ["1", "2"]
+    assert campaign.hours_to_levels(record, "1") == {
+        "human level (31.8)": (2.0, 2_000_000),
+        "100": None,
+    }
+    assert campaign.hours_to_levels(record, "2") == {
+        "human level (31.8)": (0.5, 1_000_000),
+        "100": (1.0, 2_000_000),
+    }
+    figure = _campaign_figure(plt, record, campaign.read_record(record), None)
+    by_steps, by_hours = figure.axes
+    lines = {line.get_label(): line for line in by_hours.get_lines()}
+    seed_2 = lines["seed 2 (30 games, epsilon 0.05)"]
+    assert list(seed_2.get_xdata()) == [0.5, 1.0] and list(seed_2.get_ydata()) == [35.0, 120.0]
+    assert "seed 1 (30 games, epsilon 0.05)" in lines
+    plt.close(figure)
