@@ -61,7 +61,8 @@ def run_train(args: argparse.Namespace, parser: ArgumentParser) -> int:
     if config.algorithm == "pqn" and GAMES[args.game].make_train_vector is None:
         parser.error(f"algorithm pqn learns from several envs, which {args.game} does not have")
     device = _device(args.device, parser)
-    configure_threads(config.network)
+    if note := configure_threads(config.network):
+        print(note, file=sys.stderr)
     save = args.save or USER_SAVES / f"{args.game}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
     result = commands.train(
         GAMES[args.game],
