@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pygame
 import pytest
 import torch
@@ -17,10 +16,11 @@ from agent.checkpoint import save_for_shipping
 from agent.config import load_config
 from agent.learner import build_online
 from agent.live.channels import Mode, Snapshot
-from agent.live.versus import OVER, PLAYING, Tally, VersusState
+from agent.live.versus import OVER, VersusState
 from game.registry import GAMES
 from tests.support import snapshot_of
 from tests.test_app import click, press, run_until
+from tests.test_screen_parts import versus_state
 from ui import theme
 from ui.shortcuts import Act
 from ui.versus_names import shown_name, side_names, verdict_text
@@ -42,13 +42,7 @@ def _stay_put(path: Path) -> Path:
 
 
 def _state(**fields) -> VersusState:
-    values = dict(
-        round=1, phase=PLAYING, seed=0, human_score=3.0, agent_score=5.0, human_done=False,
-        agent_done=False, human_steps=10, agent_steps=10, human_action=0,
-        human_frame=np.full((210, 160, 3), 90, np.uint8), tally=Tally(), last_result=None,
-    )  # fmt: skip
-    values.update(fields)
-    return VersusState(**values)
+    return versus_state(**{"human_done": False, **fields})
 
 
 def test_agents_are_named_as_the_load_list_offers_them_shortened_for_a_header():
